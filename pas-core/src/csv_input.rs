@@ -1,0 +1,386 @@
+//! Reading DOMAIN §7 CSV files from any [`std::io::Read`] (the caller opens the file).
+//!
+//! RFC 4180, UTF-8 (a BOM is accepted), header row, columns found by header name; extra
+//! columns are ignored with a warning, missing required columns are one error naming them all.
+//! Each row keeps the physical line where it starts, so every message can point at it.
+
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::io::Read;
+
+use crate::error::{ErrorCode, FieldError};
+use crate::registration::RegistrationInput;
+
+/// A file-level problem that stops reading (a row-level problem is a [`RowError`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvError {
+    /// Required columns are absent from the header.
+    #[error("missing required column(s): {}", .columns.join(", "))]
+    MissingColumns {
+        /// The absent columns, in DOMAIN §7 order.
+        columns: Vec<String>,
+    },
+    /// The file is empty (no header row).
+    #[error("the file is empty: a header row is required")]
+    Empty,
+    /// The reader failed, or the CSV structure is broken at `line`.
+    #[error("line {line}: {message}")]
+    Read {
+        /// Physical line (1 = header).
+        line: u64,
+        /// What went wrong (never row content).
+        message: String,
+    },
+}
+
+/// A non-fatal note about the file, e.g. an ignored extra column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CsvWarning {
+    /// Physical line (1 = header).
+    pub line: u64,
+    /// What was noticed.
+    pub message: String,
+}
+
+/// A row that could not be turned into text fields (e.g. bytes that are not UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("line {line}: {error}")]
+pub struct RowError {
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// The field and rule.
+    pub error: FieldError,
+}
+
+/// Column positions for a header, resolved by name.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    index: Vec<Option<usize>>,
+}
+
+impl Columns {
+    /// Resolve `required` and `optional` names (in that order) against `header`.
+    /// Returns the columns and a warning per unknown header column.
+    pub fn resolve(
+        header: &csv::ByteRecord,
+        required: &[&str],
+        optional: &[&str],
+    ) -> Result<(Self, Vec<CsvWarning>), CsvError> {
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+            .collect();
+        let find = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|c| find(c).is_none())
+            .map(|c| (*c).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(CsvError::MissingColumns { columns: missing });
+        }
+        let index = required.iter().chain(optional).map(|c| find(c)).collect();
+        let warnings = names
+            .iter()
+            .filter(|n| !required.iter().chain(optional).any(|c| n.eq_ignore_ascii_case(c)))
+            .map(|n| CsvWarning {
+                line: 1,
+                message: format!("column '{n}' is not used and was ignored"),
+            })
+            .collect();
+        Ok((Self { index }, warnings))
+    }
+
+    /// The field of column `i` (in `required ++ optional` order) of `record`; absent → empty.
+    pub fn get<'r>(&self, record: &'r csv::ByteRecord, i: usize) -> &'r [u8] {
+        self.index
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|j| record.get(j))
+            .unwrap_or_default()
+    }
+}
+
+/// A reader that remembers where line breaks are, so a record's physical start line can be
+/// told exactly.
+///
+/// `csv::Position::line` is not enough: it is taken before blank lines and a CRLF's `\n` are
+/// skipped, so it can point one or more lines too early. Here a record's line is 1 + the
+/// number of `\n` before its first byte of content (the position csv reports, moved past any
+/// `\r`/`\n`). Only breaks not yet passed are kept, so memory is bounded by csv's buffer.
+pub struct LineTracker<R> {
+    inner: R,
+    offset: u64,
+    /// Offsets of `\r` (false) and `\n` (true) bytes read but not yet passed.
+    breaks: VecDeque<(u64, bool)>,
+    /// `\n` bytes already passed.
+    passed_lf: u64,
+}
+
+impl<R: Read> LineTracker<R> {
+    /// Track `inner`.
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            offset: 0,
+            breaks: VecDeque::new(),
+            passed_lf: 0,
+        }
+    }
+
+    /// The physical line (1-based) of the record whose raw start offset is `start`.
+    /// Offsets must be asked in increasing order.
+    pub fn line_at(&mut self, start: u64) -> u64 {
+        let mut content = start;
+        while let Some(&(pos, lf)) = self.breaks.front() {
+            if pos <= content {
+                if pos == content {
+                    content += 1;
+                }
+                self.passed_lf += u64::from(lf);
+                self.breaks.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.passed_lf + 1
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for i in memchr::memchr2_iter(b'\r', b'\n', &buf[..n]) {
+            self.breaks.push_back((self.offset + i as u64, buf[i] == b'\n'));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Required columns of `patients.csv` (DOMAIN §7).
+pub const PATIENT_COLUMNS: [&str; 18] = [
+    "registration_id",
+    "household_id",
+    "relationship",
+    "phn",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "postal_code",
+    "registered_at",
+    "status",
+    "gender_preference",
+    "language",
+    "translator_needed",
+    "travel",
+    "needs",
+    "msp_coverage",
+    "has_provider",
+    "provider_leaving",
+];
+
+/// Optional columns of `patients.csv`: DOMAIN §7's, plus the HCR form's contact fields.
+pub const PATIENT_OPTIONAL_COLUMNS: [&str; 5] = ["community", "latitude", "longitude", "phone", "email"];
+
+/// A `patients.csv` row as text, with its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRow {
+    /// Physical line where the record starts (header = 1).
+    pub line: u64,
+    /// The fields.
+    pub input: RegistrationInput,
+}
+
+/// Streaming reader of `patients.csv`.
+pub struct PatientsReader<R: Read> {
+    reader: csv::Reader<LineTracker<R>>,
+    columns: Columns,
+    record: csv::ByteRecord,
+    warnings: Vec<CsvWarning>,
+}
+
+/// Open `patients.csv` from any reader: checks the header, then yields rows.
+pub fn read_patients<R: Read>(input: R) -> Result<PatientsReader<R>, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(LineTracker::new(input));
+    let header = reader.byte_headers().map_err(|e| read_error(&e, 1))?.clone();
+    if header.is_empty() || (header.len() == 1 && header.get(0).is_some_and(<[u8]>::is_empty)) {
+        return Err(CsvError::Empty);
+    }
+    let header = strip_bom(header);
+    let (columns, warnings) = Columns::resolve(&header, &PATIENT_COLUMNS, &PATIENT_OPTIONAL_COLUMNS)?;
+    Ok(PatientsReader {
+        reader,
+        columns,
+        record: csv::ByteRecord::new(),
+        warnings,
+    })
+}
+
+fn strip_bom(mut header: csv::ByteRecord) -> csv::ByteRecord {
+    if let Some(first) = header.get(0).and_then(|f| f.strip_prefix(b"\xEF\xBB\xBF")) {
+        let mut fixed = csv::ByteRecord::new();
+        fixed.push_field(first);
+        for f in header.iter().skip(1) {
+            fixed.push_field(f);
+        }
+        header = fixed;
+    }
+    header
+}
+
+fn read_error(e: &csv::Error, fallback_line: u64) -> CsvError {
+    let line = e.position().map_or(fallback_line, csv::Position::line);
+    let message = match e.kind() {
+        csv::ErrorKind::Io(io) => format!("could not read: {io}"),
+        _ => "malformed CSV".to_owned(),
+    };
+    CsvError::Read { line, message }
+}
+
+impl<R: Read> PatientsReader<R> {
+    /// Warnings about the header (extra columns).
+    pub fn warnings(&self) -> &[CsvWarning] {
+        &self.warnings
+    }
+
+    fn text(&self, i: usize, field: &str, line: u64) -> Result<String, RowError> {
+        std::str::from_utf8(self.columns.get(&self.record, i))
+            .map(str::to_owned)
+            .map_err(|_| RowError {
+                line,
+                error: FieldError::new(
+                    field,
+                    ErrorCode::InvalidEncoding,
+                    format!("{field} is not valid UTF-8 text"),
+                ),
+            })
+    }
+
+    fn row(&self, line: u64) -> Result<PatientRow, RowError> {
+        let f = |i: usize| {
+            let name = PATIENT_COLUMNS
+                .iter()
+                .chain(&PATIENT_OPTIONAL_COLUMNS)
+                .nth(i)
+                .copied()
+                .unwrap_or_default();
+            self.text(i, name, line)
+        };
+        Ok(PatientRow {
+            line,
+            input: RegistrationInput {
+                registration_id: f(0)?,
+                household_id: f(1)?,
+                relationship: f(2)?,
+                phn: f(3)?,
+                given_name: f(4)?,
+                family_name: f(5)?,
+                birth_date: f(6)?,
+                postal_code: f(7)?,
+                registered_at: f(8)?,
+                status: f(9)?,
+                gender_preference: f(10)?,
+                language: f(11)?,
+                translator_needed: f(12)?,
+                travel: f(13)?,
+                needs: f(14)?,
+                msp_coverage: f(15)?,
+                has_provider: f(16)?,
+                provider_leaving: f(17)?,
+                community: f(18)?,
+                latitude: f(19)?,
+                longitude: f(20)?,
+                phone: f(21)?,
+                email: f(22)?,
+                email_confirm: String::new(),
+            },
+        })
+    }
+}
+
+impl<R: Read> Iterator for PatientsReader<R> {
+    /// A row, a row that is not text, or a fatal read error (after which iteration ends).
+    type Item = Result<Result<PatientRow, RowError>, CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let start = self.record.position().map_or(0, csv::Position::byte);
+                let line = self.reader.get_mut().line_at(start);
+                Some(Ok(self.row(line)))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                Some(Err(read_error(&e, line)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "registration_id,household_id,relationship,phn,given_name,family_name,birth_date,postal_code,registered_at,status,gender_preference,language,translator_needed,travel,needs,msp_coverage,has_provider,provider_leaving";
+
+    #[test]
+    fn s7_reads_rows_with_lines_bom_crlf_and_quoted_newlines() {
+        let data = format!(
+            "\u{feff}{HEADER},favourite_colour\r\nR1,R1,self,9698658215,\"Ann\nMarie\",Lee,1980-01-01,V8W1P6,2025-01-01,waiting,any,,false,any,,true,false,false,blue\r\nR2,R1,child,9698658215,Bo,Lee,2020-01-01,V8W1P6,2025-01-01,waiting,any,,false,any,,true,false,false,red\r\n"
+        );
+        let mut r = read_patients(data.as_bytes()).unwrap();
+        assert_eq!(r.warnings().len(), 1);
+        assert!(r.warnings()[0].message.contains("favourite_colour"));
+        let rows: Vec<_> = r.by_ref().map(|x| x.unwrap().unwrap()).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+        assert_eq!(rows[0].input.given_name, "Ann\nMarie");
+        assert_eq!(rows[1].input.relationship, "child");
+        assert_eq!(rows[1].input.community, "");
+    }
+
+    #[test]
+    fn s7_lines_survive_blank_lines_and_crlf() {
+        let row = "R1,R1,self,9698658215,A,Lee,1980-01-01,V8W1P6,2025-01-01,waiting,any,,false,any,,true,false,false";
+        for (data, want) in [
+            (format!("{HEADER}\n{row}\n\n\n{row}\n"), vec![2, 5]),
+            (format!("{HEADER}\r\n\r\n{row}\r\n\r\n{row}"), vec![3, 5]),
+            (format!("\n{HEADER}\n{row}\n"), vec![3]),
+        ] {
+            let lines: Vec<u64> = read_patients(data.as_bytes())
+                .unwrap()
+                .map(|r| r.unwrap().unwrap().line)
+                .collect();
+            assert_eq!(lines, want, "{data:?}");
+        }
+    }
+
+    #[test]
+    fn s7_missing_columns_are_named_and_empty_file_refused() {
+        let err = read_patients("registration_id,phn\n".as_bytes()).err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("household_id") && msg.contains("provider_leaving") && !msg.contains("phn,"),
+            "{msg}"
+        );
+        assert!(matches!(read_patients("".as_bytes()), Err(CsvError::Empty)));
+    }
+
+    #[test]
+    fn non_utf8_is_a_row_error_not_a_crash() {
+        let mut data = format!("{HEADER}\nR1,R1,self,9698658215,").into_bytes();
+        data.extend_from_slice(b"\xff\xfe,Lee,1980-01-01,V8W1P6,2025-01-01,waiting,any,,false,any,,true,false,false\n");
+        let row = read_patients(data.as_slice()).unwrap().next().unwrap().unwrap();
+        let err = row.unwrap_err();
+        assert_eq!(err.line, 2);
+        assert_eq!(err.error.field, "given_name");
+        assert_eq!(err.error.code, ErrorCode::InvalidEncoding);
+    }
+}

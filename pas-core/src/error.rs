@@ -1,0 +1,209 @@
+//! Field errors: the one shape every validation failure takes.
+//!
+//! Web forms, EMR vendors and the server all need the same three things from a failed
+//! validation: *which field*, *which rule* (a stable machine code from DOMAIN.md), and a
+//! sentence a person can read. Messages never contain the rejected value when that value
+//! could be PHI; at most a masked PHN (`*******215`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable machine-readable codes (DOMAIN §1–§4). Serialized in `snake_case`, e.g. `invalid_phn`.
+///
+/// These strings are an API: web forms, EMRs and the server match on them. New codes may be
+/// added (hence `#[non_exhaustive]`), existing ones never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A required field is blank or absent.
+    MissingField,
+    /// §1 PHN rule failed (length, digits, first digit or check digit).
+    InvalidPhn,
+    /// §1 name rule failed.
+    InvalidName,
+    /// §1 birth date: not a date, after `as_of`, or before 1900-01-01.
+    InvalidBirthDate,
+    /// §1 Canadian postal code format.
+    InvalidPostalCode,
+    /// §1 phone number rule.
+    InvalidPhone,
+    /// §1 e-mail rule.
+    InvalidEmail,
+    /// §1 the e-mail confirmation differs from the e-mail.
+    EmailMismatch,
+    /// §1 MSP practitioner number: 5 characters `[A-Z0-9]`.
+    InvalidPractitionerNumber,
+    /// §1 MSP facility number: 5 characters `[A-Z0-9]`.
+    InvalidFacilityNumber,
+    /// §1 BC Provider ID: blank, too long or contains control characters.
+    InvalidProviderId,
+    /// §1 no coordinates and the FSA is not in the BC centroid table.
+    UnknownLocation,
+    /// Latitude/longitude not numbers in range, or only one of the two given.
+    InvalidCoordinates,
+    /// §4 a need code that is not in the list.
+    UnknownNeed,
+    /// A registration or household identifier is blank, too long or has control characters.
+    InvalidId,
+    /// §2 relationship is not one of `self, spouse, child, parent, other`, or disagrees with the
+    /// ids (`self` exactly when `registration_id = household_id`).
+    InvalidRelationship,
+    /// §9 status is not one of the journey states.
+    InvalidStatus,
+    /// `gender_preference` is not `any|female|male`.
+    InvalidGenderPreference,
+    /// `language` is not an ISO 639 code (2 or 3 letters).
+    InvalidLanguage,
+    /// `travel` is not `5km|20km|any`.
+    InvalidTravel,
+    /// A boolean field is not `true|false`.
+    InvalidBoolean,
+    /// `registered_at` is not an RFC 3339 time (or ISO date), or is after `as_of`.
+    InvalidRegisteredAt,
+    /// Free text (community) too long or with control characters.
+    InvalidText,
+    /// §2 household: a member's `household_id` differs from the household's.
+    HouseholdMismatch,
+    /// §2 household: two members share a registration id.
+    DuplicateRegistrationId,
+    /// §2 household: two members share a PHN.
+    DuplicatePhn,
+    /// §2 household: no members.
+    EmptyHousehold,
+    /// A field of a file is not valid UTF-8.
+    InvalidEncoding,
+}
+
+impl ErrorCode {
+    /// The stable code string, as serialized (`"invalid_phn"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingField => "missing_field",
+            Self::InvalidPhn => "invalid_phn",
+            Self::InvalidName => "invalid_name",
+            Self::InvalidBirthDate => "invalid_birth_date",
+            Self::InvalidPostalCode => "invalid_postal_code",
+            Self::InvalidPhone => "invalid_phone",
+            Self::InvalidEmail => "invalid_email",
+            Self::EmailMismatch => "email_mismatch",
+            Self::InvalidPractitionerNumber => "invalid_practitioner_number",
+            Self::InvalidFacilityNumber => "invalid_facility_number",
+            Self::InvalidProviderId => "invalid_provider_id",
+            Self::UnknownLocation => "unknown_location",
+            Self::InvalidCoordinates => "invalid_coordinates",
+            Self::UnknownNeed => "unknown_need",
+            Self::InvalidId => "invalid_id",
+            Self::InvalidRelationship => "invalid_relationship",
+            Self::InvalidStatus => "invalid_status",
+            Self::InvalidGenderPreference => "invalid_gender_preference",
+            Self::InvalidLanguage => "invalid_language",
+            Self::InvalidTravel => "invalid_travel",
+            Self::InvalidBoolean => "invalid_boolean",
+            Self::InvalidRegisteredAt => "invalid_registered_at",
+            Self::InvalidText => "invalid_text",
+            Self::HouseholdMismatch => "household_mismatch",
+            Self::DuplicateRegistrationId => "duplicate_registration_id",
+            Self::DuplicatePhn => "duplicate_phn",
+            Self::EmptyHousehold => "empty_household",
+            Self::InvalidEncoding => "invalid_encoding",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Implemented by every typed field error so it can become a [`FieldError`] for any field.
+pub trait FieldRule: std::error::Error {
+    /// The DOMAIN code of the rule that failed.
+    fn code(&self) -> ErrorCode;
+
+    /// This error, attributed to `field`. The message is the error's `Display`, which by
+    /// construction never contains the rejected value.
+    fn at(&self, field: impl Into<String>) -> FieldError {
+        FieldError::new(field, self.code(), self.to_string())
+    }
+}
+
+/// One failed rule on one field: `{field, code, message}`.
+///
+/// `field` is the input's field name (`phn`, `birth_date`), prefixed with the member's
+/// position for households (`members[1].phn`). `message` is for people and free of PHI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {message} ({code})")]
+pub struct FieldError {
+    /// The field, as named in the input (`phn`, `members[1].birth_date`).
+    pub field: String,
+    /// The DOMAIN code of the rule that failed.
+    pub code: ErrorCode,
+    /// A readable explanation without PHI.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from its parts.
+    pub fn new(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `missing_field` for `field`.
+    pub fn missing(field: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = format!("{field} is required");
+        Self::new(field, ErrorCode::MissingField, message)
+    }
+
+    /// The same error with `prefix.` put before the field name (`members[1].phn`).
+    #[must_use]
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.field = format!("{prefix}.{}", self.field);
+        self
+    }
+}
+
+/// Every field error of one validation, in field order. Never empty when returned as an error.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, thiserror::Error)]
+#[serde(transparent)]
+#[error("{} invalid field(s): {}", .0.len(), summary(.0))]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} ({})", e.field, e.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ValidationErrors {
+    /// The errors, in field order.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// Whether any error has `code`.
+    pub fn has(&self, code: ErrorCode) -> bool {
+        self.0.iter().any(|e| e.code == code)
+    }
+
+    /// Errors on `field` (exact name).
+    pub fn on<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a FieldError> + 'a {
+        self.0.iter().filter(move |e| e.field == field)
+    }
+}
+
+impl IntoIterator for ValidationErrors {
+    type Item = FieldError;
+    type IntoIter = std::vec::IntoIter<FieldError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}

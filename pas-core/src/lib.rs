@@ -1,0 +1,71 @@
+//! # pas-core
+//!
+//! The rules of British Columbia's Provincial Attachment System as a pure Rust library: no
+//! file, network, clock or randomness access. Every operation that depends on "today" takes an
+//! `as_of` date, so every decision can be replayed and audited. Web forms (through `pas-wasm`),
+//! EMRs (through `pas-ffi`) and the reference server all call these functions, so a rule lives
+//! here once.
+//!
+//! The normative specification is `DOMAIN.md`; section numbers (§1 …) in these docs refer to it.
+//!
+//! * Field types, each parsed from text with a typed error naming the rule: [`Phn`],
+//!   [`PersonName`], [`BirthDate`], [`PostalCode`]/[`Fsa`], [`Phone`], [`Email`],
+//!   [`PractitionerNumber`], [`FacilityNumber`], [`BcProviderId`].
+//! * [`location`]: the BC FSA centroid table and the haversine distance of §5.
+//! * [`Registration`] / [`Household`]: validation of a whole HCR entry, returning every
+//!   [`FieldError`] at once.
+//! * [`assess`]: priority tier and complexity with the rule that fired (§4).
+//! * [`eligibility()`] / [`assess_input`]: who may wait, with every reason (§3).
+//!
+//! PHI (names, PHN, birth date, address) never appears in an error message or `Debug` output;
+//! a PHN is shown as `*******215`.
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use pas_core::{Household, RegistrationInput};
+//!
+//! let as_of = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+//! let me = RegistrationInput {
+//!     registration_id: "R1".into(), household_id: "R1".into(), relationship: "self".into(),
+//!     phn: "9698 658 215".into(), given_name: "Amrit".into(), family_name: "Sandhu".into(),
+//!     birth_date: "1980-05-17".into(), postal_code: "V8W 1P6".into(),
+//!     registered_at: "2025-01-15".into(), status: "waiting".into(),
+//!     gender_preference: "female".into(), language: "pa".into(), translator_needed: "true".into(),
+//!     travel: "20km".into(), needs: "diabetes".into(), msp_coverage: "true".into(),
+//!     has_provider: "false".into(), provider_leaving: "false".into(),
+//!     ..Default::default()
+//! };
+//! let household = Household::validate(&[me], as_of).expect("valid");
+//! let a = household.members[0].assess(as_of);
+//! assert_eq!(a.tier, pas_core::Tier::Two);
+//! ```
+#![warn(missing_docs)]
+
+pub mod contact;
+pub mod csv_input;
+pub mod date;
+pub mod eligibility;
+pub mod error;
+pub mod identifiers;
+pub mod location;
+pub mod name;
+pub mod needs;
+pub mod phn;
+pub mod postal_code;
+pub mod priority;
+pub mod registration;
+
+pub use contact::{Email, EmailError, Phone, PhoneError};
+pub use date::{BirthDate, BirthDateError};
+pub use eligibility::{Eligibility, IneligibleReason, assess_input, eligibility};
+pub use error::{ErrorCode, FieldError, FieldRule, ValidationErrors};
+pub use identifiers::{BcProviderId, FacilityNumber, HouseholdId, IdError, PractitionerNumber, RegistrationId};
+pub use location::{GeoPoint, LocationError};
+pub use name::{NameError, PersonName};
+pub use needs::{Need, NeedSet, UnknownNeed};
+pub use phn::{Phn, PhnError};
+pub use postal_code::{Fsa, PostalCode, PostalCodeError};
+pub use priority::{Assessment, Complexity, ComplexityRule, Tier, TierRule, assess};
+pub use registration::{
+    GenderPreference, Household, Language, Registration, RegistrationInput, Relationship, Status, Travel,
+};

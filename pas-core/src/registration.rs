@@ -1,0 +1,814 @@
+//! Health Connect Registry registrations and households (DOMAIN §2, fields of §7 `patients.csv`).
+//!
+//! Input arrives as text (a web form, a CSV row, an EMR), so validation takes a
+//! [`RegistrationInput`] of strings and returns either a typed [`Registration`] or **every**
+//! field error at once — a person filling in a form wants to see all their mistakes, not one
+//! per submit.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::contact::{Email, Phone};
+use crate::date::{BirthDate, parse_iso_date};
+use crate::error::{ErrorCode, FieldError, FieldRule, ValidationErrors};
+use crate::identifiers::{HouseholdId, RegistrationId};
+use crate::location::{self, GeoPoint, LocationError, LocationSource};
+use crate::name::PersonName;
+use crate::needs::NeedSet;
+use crate::phn::Phn;
+use crate::postal_code::PostalCode;
+use crate::priority::{Assessment, assess};
+
+/// Defines a closed text enum: the codes, `FromStr` (trimmed, case-insensitive), `Display`
+/// and serde as the code.
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident, $code:expr, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The code as written in files and forms.
+            pub const fn code(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = FieldError;
+            /// Trimmed and case-insensitive, so spreadsheet exports (`Female`) are accepted.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
+                Err(FieldError::new(
+                    $what,
+                    $code,
+                    concat!($what, " must be one of: ", $($text, " "),+).trim_end().to_owned(),
+                ))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// A household member's relationship to the registrant (DOMAIN §2).
+    Relationship, ErrorCode::InvalidRelationship, "relationship" {
+        /// The registrant (registration_id = household_id).
+        Registrant = "self",
+        /// Spouse or partner.
+        Spouse = "spouse",
+        /// Child.
+        Child = "child",
+        /// Parent.
+        Parent = "parent",
+        /// Anyone else.
+        Other = "other",
+    }
+);
+
+code_enum!(
+    /// Attachment journey state of a registration (DOMAIN §9).
+    Status, ErrorCode::InvalidStatus, "status" {
+        /// Waiting to be matched.
+        Waiting = "waiting",
+        /// Offered to a provider by a match run.
+        Offered = "offered",
+        /// The provider accepted.
+        Accepted = "accepted",
+        /// Attached to a provider (terminal).
+        Attached = "attached",
+        /// Did not answer the status check.
+        Inactive = "inactive",
+        /// Withdrawn by the patient (terminal).
+        Withdrawn = "withdrawn",
+        /// Closed: unreachable, moved out of BC, deceased (terminal).
+        Closed = "closed",
+    }
+);
+
+impl Status {
+    /// `attached`, `withdrawn` and `closed` are terminal (DOMAIN §9).
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Status::Attached | Status::Withdrawn | Status::Closed)
+    }
+}
+
+code_enum!(
+    /// The provider gender a person prefers (DOMAIN §5).
+    GenderPreference, ErrorCode::InvalidGenderPreference, "gender_preference" {
+        /// No preference.
+        Any = "any",
+        /// A female provider.
+        Female = "female",
+        /// A male provider.
+        Male = "male",
+    }
+);
+
+code_enum!(
+    /// How far a person will travel to their provider (DOMAIN §5).
+    Travel, ErrorCode::InvalidTravel, "travel" {
+        /// Within 5 km.
+        Km5 = "5km",
+        /// Within 20 km.
+        Km20 = "20km",
+        /// Any distance.
+        Any = "any",
+    }
+);
+
+impl Travel {
+    /// The largest accepted distance in km (`None` = unlimited).
+    pub const fn max_km(self) -> Option<f64> {
+        match self {
+            Travel::Km5 => Some(5.0),
+            Travel::Km20 => Some(20.0),
+            Travel::Any => None,
+        }
+    }
+}
+
+/// An ISO 639 language code: 2 or 3 ASCII letters, held lower-case (`en`, `pa`, `yue`).
+/// Blank input means English (DOMAIN §7).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Language([u8; 3]);
+
+impl Language {
+    /// English, the default.
+    pub const ENGLISH: Language = Language([b'e', b'n', 0]);
+
+    /// Parse a code; blank → English.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let t = raw.trim().as_bytes();
+        let bad = || {
+            FieldError::new(
+                "language",
+                ErrorCode::InvalidLanguage,
+                "language must be an ISO 639 code of 2 or 3 letters, like en, pa or yue",
+            )
+        };
+        match t {
+            [] => Ok(Self::ENGLISH),
+            [_, _] | [_, _, _] if t.iter().all(u8::is_ascii_alphabetic) => {
+                let mut b = [0u8; 3];
+                b[..t.len()].copy_from_slice(t);
+                b.make_ascii_lowercase();
+                Ok(Self(b))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        let len = if self.0[2] == 0 { 2 } else { 3 };
+        std::str::from_utf8(&self.0[..len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Language({})", self.as_str())
+    }
+}
+
+impl FromStr for Language {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for Language {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Language> for String {
+    fn from(l: Language) -> Self {
+        l.as_str().to_owned()
+    }
+}
+
+/// Parses `true|false` (trimmed, case-insensitive: spreadsheets write `TRUE`).
+pub fn parse_bool(field: &str, raw: &str) -> Result<bool, FieldError> {
+    let t = raw.trim();
+    if t.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if t.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else if t.is_empty() {
+        Err(FieldError::missing(field))
+    } else {
+        Err(FieldError::new(
+            field,
+            ErrorCode::InvalidBoolean,
+            format!("{field} must be true or false"),
+        ))
+    }
+}
+
+/// Parses an RFC 3339 time (`2025-03-01T09:30:00-08:00`), or a plain ISO date taken as
+/// midnight UTC (what spreadsheets export).
+pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
+    let t = raw.trim();
+    DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| parse_iso_date(t).map(|d| d.and_time(NaiveTime::MIN).and_utc()))
+}
+
+/// Longest accepted `community` name.
+pub const MAX_COMMUNITY_CHARS: usize = 100;
+
+/// One registration as entered: every field as text, named as in `patients.csv` (DOMAIN §7).
+///
+/// Missing fields deserialize as blank, so a form can send only what the user filled in and get
+/// `missing_field` for the rest. `phone`, `email` and `email_confirm` are optional contact
+/// fields of the HCR form (not columns of `patients.csv`); when present they are validated.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[allow(missing_docs)] // the fields are the columns of DOMAIN §7
+pub struct RegistrationInput {
+    pub registration_id: String,
+    pub household_id: String,
+    pub relationship: String,
+    pub phn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub postal_code: String,
+    pub community: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub registered_at: String,
+    pub status: String,
+    pub gender_preference: String,
+    pub language: String,
+    pub translator_needed: String,
+    pub travel: String,
+    pub needs: String,
+    pub msp_coverage: String,
+    pub has_provider: String,
+    pub provider_leaving: String,
+    pub phone: String,
+    pub email: String,
+    pub email_confirm: String,
+}
+
+/// A valid registration (DOMAIN §2): every field typed and checked.
+///
+/// `Debug` shows no PHI (each PHI field type masks itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    /// This registration's id.
+    pub registration_id: RegistrationId,
+    /// The household's id (the registrant's `registration_id`).
+    pub household_id: HouseholdId,
+    /// Relationship to the registrant.
+    pub relationship: Relationship,
+    /// Personal Health Number.
+    pub phn: Phn,
+    /// Given name.
+    pub given_name: PersonName,
+    /// Family name.
+    pub family_name: PersonName,
+    /// Birth date.
+    pub birth_date: BirthDate,
+    /// Postal code of the home address.
+    pub postal_code: PostalCode,
+    /// Community name, if given (used for per-community reports, else the FSA).
+    pub community: Option<String>,
+    /// Where the person lives: given coordinates, else the FSA centroid.
+    pub location: GeoPoint,
+    /// Where [`Registration::location`] came from.
+    pub location_source: LocationSource,
+    /// When the person registered (their place in the queue).
+    pub registered_at: DateTime<Utc>,
+    /// Journey state (DOMAIN §9).
+    pub status: Status,
+    /// Preferred provider gender.
+    pub gender_preference: GenderPreference,
+    /// Preferred language (default English).
+    pub language: Language,
+    /// Needs a translator, so the provider must speak `language`.
+    pub translator_needed: bool,
+    /// Accepted travel distance.
+    pub travel: Travel,
+    /// Declared health needs.
+    pub needs: NeedSet,
+    /// Covered by BC's Medical Services Plan.
+    pub msp_coverage: bool,
+    /// Already has a family doctor or NP.
+    pub has_provider: bool,
+    /// Their provider is leaving (retiring, moving).
+    pub provider_leaving: bool,
+    /// Contact phone, if given.
+    pub phone: Option<Phone>,
+    /// Contact e-mail, if given.
+    pub email: Option<Email>,
+}
+
+impl Registration {
+    /// Validate one registration at `as_of`, returning every field error.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use pas_core::{Registration, RegistrationInput, ErrorCode};
+    /// let as_of = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    /// let input = RegistrationInput { phn: "9698658216".into(), ..Default::default() };
+    /// let errors = Registration::validate(&input, as_of).unwrap_err();
+    /// assert!(errors.on("phn").any(|e| e.code == ErrorCode::InvalidPhn));
+    /// assert!(errors.on("given_name").any(|e| e.code == ErrorCode::MissingField));
+    /// ```
+    pub fn validate(input: &RegistrationInput, as_of: NaiveDate) -> Result<Self, ValidationErrors> {
+        let mut errors = Vec::new();
+        let registration_id = keep(
+            &mut errors,
+            RegistrationId::parse(&input.registration_id).map_err(|e| e.at("registration_id")),
+        );
+        let household_id = keep(
+            &mut errors,
+            HouseholdId::parse(&input.household_id).map_err(|e| e.at("household_id")),
+        );
+        let relationship = keep(
+            &mut errors,
+            required("relationship", &input.relationship).and_then(|s| s.parse()),
+        );
+        let phn = keep(&mut errors, Phn::parse(&input.phn).map_err(|e| e.at("phn")));
+        let given_name = keep(
+            &mut errors,
+            PersonName::parse(&input.given_name).map_err(|e| e.at("given_name")),
+        );
+        let family_name = keep(
+            &mut errors,
+            PersonName::parse(&input.family_name).map_err(|e| e.at("family_name")),
+        );
+        let birth_date = keep(
+            &mut errors,
+            BirthDate::parse(&input.birth_date, as_of).map_err(|e| e.at("birth_date")),
+        );
+        let postal_code = keep(
+            &mut errors,
+            PostalCode::parse(&input.postal_code).map_err(|e| e.at("postal_code")),
+        );
+        let community = keep(&mut errors, optional_text("community", &input.community));
+        let coordinates = keep(&mut errors, coordinates(&input.latitude, &input.longitude));
+        let registered_at = keep(&mut errors, registered_at(&input.registered_at, as_of));
+        let status = keep(&mut errors, required("status", &input.status).and_then(|s| s.parse()));
+        let gender_preference = keep(
+            &mut errors,
+            required("gender_preference", &input.gender_preference).and_then(|s| s.parse()),
+        );
+        let language = keep(&mut errors, Language::parse(&input.language));
+        let translator_needed = keep(&mut errors, parse_bool("translator_needed", &input.translator_needed));
+        let travel = keep(&mut errors, required("travel", &input.travel).and_then(|s| s.parse()));
+        let needs = match NeedSet::parse_list(&input.needs) {
+            Ok(n) => Some(n),
+            Err(unknown) => {
+                errors.extend(unknown.iter().map(|u| u.at("needs")));
+                None
+            }
+        };
+        let msp_coverage = keep(&mut errors, parse_bool("msp_coverage", &input.msp_coverage));
+        let has_provider = keep(&mut errors, parse_bool("has_provider", &input.has_provider));
+        let provider_leaving = keep(&mut errors, parse_bool("provider_leaving", &input.provider_leaving));
+        let phone = keep(
+            &mut errors,
+            optional(&input.phone, |s| Phone::parse(s).map_err(|e| e.at("phone"))),
+        );
+        let email = keep(
+            &mut errors,
+            optional(&input.email, |s| {
+                if input.email_confirm.trim().is_empty() {
+                    Email::parse(s)
+                } else {
+                    Email::parse_confirmed(s, &input.email_confirm)
+                }
+                .map_err(|e| {
+                    e.at(if e == crate::contact::EmailError::Mismatch {
+                        "email_confirm"
+                    } else {
+                        "email"
+                    })
+                })
+            }),
+        );
+        // Location needs both the postal code and the coordinates to be readable.
+        let location = match (postal_code, coordinates) {
+            (Some(pc), Some(coords)) => keep(
+                &mut errors,
+                location::resolve(coords, pc.fsa()).map_err(|e| e.at("postal_code")),
+            ),
+            _ => None,
+        };
+        // §2: `self` exactly when registration_id = household_id.
+        if let (Some(r), Some(h), Some(rel)) = (&registration_id, &household_id, relationship) {
+            if h.is_registrant(r) != (rel == Relationship::Registrant) {
+                errors.push(FieldError::new(
+                    "relationship",
+                    ErrorCode::InvalidRelationship,
+                    "relationship is self exactly when registration_id equals household_id",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationErrors(errors));
+        }
+        // No error was recorded, so every field parsed.
+        let (location, location_source) = location.ok_or_else(ValidationErrors::default)?;
+        let built = (|| {
+            Some(Self {
+                registration_id: registration_id?,
+                household_id: household_id?,
+                relationship: relationship?,
+                phn: phn?,
+                given_name: given_name?,
+                family_name: family_name?,
+                birth_date: birth_date?,
+                postal_code: postal_code?,
+                community: community?,
+                location,
+                location_source,
+                registered_at: registered_at?,
+                status: status?,
+                gender_preference: gender_preference?,
+                language: language?,
+                translator_needed: translator_needed?,
+                travel: travel?,
+                needs: needs?,
+                msp_coverage: msp_coverage?,
+                has_provider: has_provider?,
+                provider_leaving: provider_leaving?,
+                phone: phone?,
+                email: email?,
+            })
+        })();
+        built.ok_or_else(ValidationErrors::default)
+    }
+
+    /// Tier and complexity at `as_of`, with the rules that fired (DOMAIN §4).
+    pub fn assess(&self, as_of: NaiveDate) -> Assessment {
+        assess(self.birth_date, self.needs, as_of)
+    }
+
+    /// Whether this registration is its household's registrant.
+    pub fn is_registrant(&self) -> bool {
+        self.household_id.is_registrant(&self.registration_id)
+    }
+}
+
+/// The value, or `None` with the error recorded: validation goes on to report every field.
+fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, FieldError> {
+    if raw.trim().is_empty() {
+        Err(FieldError::missing(field))
+    } else {
+        Ok(raw)
+    }
+}
+
+fn optional<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> Result<Option<T>, FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
+fn optional_text(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        Ok(None)
+    } else if t.chars().count() > MAX_COMMUNITY_CHARS || t.chars().any(char::is_control) {
+        Err(FieldError::new(
+            field,
+            ErrorCode::InvalidText,
+            format!("{field} must be at most {MAX_COMMUNITY_CHARS} characters without control characters"),
+        ))
+    } else {
+        Ok(Some(t.to_owned()))
+    }
+}
+
+/// Both coordinates or neither (DOMAIN §1: without them the FSA centroid is used).
+fn coordinates(lat: &str, lon: &str) -> Result<Option<GeoPoint>, FieldError> {
+    let (lat, lon) = (lat.trim(), lon.trim());
+    let field = if lat.is_empty() { "latitude" } else { "longitude" };
+    match (lat.is_empty(), lon.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => match (lat.parse::<f64>(), lon.parse::<f64>()) {
+            (Ok(a), Ok(b)) => GeoPoint::new(a, b).map(Some).map_err(|e| e.at("latitude")),
+            (Err(_), _) => Err(LocationError::OutOfRange.at("latitude")),
+            (_, Err(_)) => Err(LocationError::OutOfRange.at("longitude")),
+        },
+        _ => Err(LocationError::Incomplete.at(field)),
+    }
+}
+
+fn registered_at(raw: &str, as_of: NaiveDate) -> Result<DateTime<Utc>, FieldError> {
+    let field = "registered_at";
+    if raw.trim().is_empty() {
+        return Err(FieldError::missing(field));
+    }
+    let t = parse_timestamp(raw).ok_or_else(|| {
+        FieldError::new(
+            field,
+            ErrorCode::InvalidRegisteredAt,
+            "registered_at must be an RFC 3339 time or a YYYY-MM-DD date",
+        )
+    })?;
+    if t.date_naive() > as_of {
+        return Err(FieldError::new(
+            field,
+            ErrorCode::InvalidRegisteredAt,
+            format!("registered_at is after the reference date {as_of}"),
+        ));
+    }
+    Ok(t)
+}
+
+/// A household (DOMAIN §2): the registrations sharing one `household_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    /// The household id.
+    pub household_id: HouseholdId,
+    /// Members, in input order.
+    pub members: Vec<Registration>,
+}
+
+impl Household {
+    /// Validate a household as entered on the HCR form: every member's field errors (as
+    /// `members[i].field`) plus the household rules — at least one member, one `household_id`
+    /// shared by all, no registration id or PHN twice.
+    pub fn validate(inputs: &[RegistrationInput], as_of: NaiveDate) -> Result<Self, ValidationErrors> {
+        let mut errors = Vec::new();
+        if inputs.is_empty() {
+            return Err(ValidationErrors(vec![FieldError::new(
+                "members",
+                ErrorCode::EmptyHousehold,
+                "a household needs at least one member",
+            )]));
+        }
+        let mut members = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            match Registration::validate(input, as_of) {
+                Ok(r) => members.push(r),
+                Err(e) => errors.extend(e.into_iter().map(|e| e.prefixed(&format!("members[{i}]")))),
+            }
+        }
+        let first_hid = inputs[0].household_id.trim();
+        for (i, input) in inputs.iter().enumerate().skip(1) {
+            if input.household_id.trim() != first_hid {
+                errors.push(FieldError::new(
+                    format!("members[{i}].household_id"),
+                    ErrorCode::HouseholdMismatch,
+                    "every member of a household has the same household_id",
+                ));
+            }
+        }
+        for (i, input) in inputs.iter().enumerate() {
+            let rid = input.registration_id.trim();
+            if !rid.is_empty() && inputs[..i].iter().any(|o| o.registration_id.trim() == rid) {
+                errors.push(FieldError::new(
+                    format!("members[{i}].registration_id"),
+                    ErrorCode::DuplicateRegistrationId,
+                    "two members have the same registration_id",
+                ));
+            }
+            if let Ok(phn) = Phn::parse(&input.phn) {
+                if inputs[..i].iter().any(|o| Phn::parse(&o.phn) == Ok(phn)) {
+                    errors.push(FieldError::new(
+                        format!("members[{i}].phn"),
+                        ErrorCode::DuplicatePhn,
+                        format!("PHN {} is already another member's", phn.masked()),
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationErrors(errors));
+        }
+        let household_id = members[0].household_id.clone();
+        Ok(Self { household_id, members })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    pub(crate) fn valid_input() -> RegistrationInput {
+        RegistrationInput {
+            registration_id: "R1".into(),
+            household_id: "R1".into(),
+            relationship: "self".into(),
+            phn: "9698658215".into(),
+            given_name: "Amrit".into(),
+            family_name: "Sandhu".into(),
+            birth_date: "1980-05-17".into(),
+            postal_code: "V8W 1P6".into(),
+            registered_at: "2025-01-15T10:00:00-08:00".into(),
+            status: "waiting".into(),
+            gender_preference: "any".into(),
+            language: "pa".into(),
+            translator_needed: "true".into(),
+            travel: "20km".into(),
+            needs: "diabetes".into(),
+            msp_coverage: "true".into(),
+            has_provider: "false".into(),
+            provider_leaving: "false".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn s2_valid_registration() {
+        let r = Registration::validate(&valid_input(), as_of()).unwrap();
+        assert_eq!(r.language.as_str(), "pa");
+        assert_eq!(r.location_source, LocationSource::FsaCentroid);
+        assert!(r.is_registrant());
+        assert_eq!(r.registered_at.to_rfc3339(), "2025-01-15T18:00:00+00:00");
+        assert_eq!(r.assess(as_of()).tier, crate::Tier::Two);
+    }
+
+    #[test]
+    fn s1_every_error_at_once_without_phi() {
+        let input = RegistrationInput {
+            registration_id: "R 1".into(),
+            phn: "9698658216".into(),
+            given_name: "R2D2".into(),
+            birth_date: "2030-01-01".into(),
+            postal_code: "12345".into(),
+            latitude: "49.1".into(),
+            status: "lost".into(),
+            gender_preference: "robot".into(),
+            language: "english".into(),
+            translator_needed: "yes".into(),
+            travel: "10km".into(),
+            needs: "diabetes;flu".into(),
+            phone: "123".into(),
+            email: "a@b.ca".into(),
+            email_confirm: "a@c.ca".into(),
+            ..Default::default()
+        };
+        let errs = Registration::validate(&input, as_of()).unwrap_err();
+        let got: Vec<(&str, ErrorCode)> = errs.errors().iter().map(|e| (e.field.as_str(), e.code)).collect();
+        use ErrorCode::*;
+        assert_eq!(
+            got,
+            vec![
+                ("registration_id", InvalidId),
+                ("household_id", MissingField),
+                ("relationship", MissingField),
+                ("phn", InvalidPhn),
+                ("given_name", InvalidName),
+                ("family_name", MissingField),
+                ("birth_date", InvalidBirthDate),
+                ("postal_code", InvalidPostalCode),
+                ("longitude", InvalidCoordinates),
+                ("registered_at", MissingField),
+                ("status", InvalidStatus),
+                ("gender_preference", InvalidGenderPreference),
+                ("language", InvalidLanguage),
+                ("translator_needed", InvalidBoolean),
+                ("travel", InvalidTravel),
+                ("needs", UnknownNeed),
+                ("msp_coverage", MissingField),
+                ("has_provider", MissingField),
+                ("provider_leaving", MissingField),
+                ("phone", InvalidPhone),
+                ("email_confirm", EmailMismatch),
+            ]
+        );
+        let all = format!("{errs} {:?}", errs.errors());
+        for phi in ["9698658216", "R2D2", "2030-01-01", "12345", "a@b.ca"] {
+            assert!(!all.contains(phi), "{phi} leaked: {all}");
+        }
+    }
+
+    #[test]
+    fn s1_unknown_location_and_explicit_coordinates() {
+        let mut i = valid_input();
+        i.postal_code = "T2P 1J9".into();
+        let e = Registration::validate(&i, as_of()).unwrap_err();
+        assert!(e.on("postal_code").any(|e| e.code == ErrorCode::UnknownLocation));
+        i.latitude = "51.05".into();
+        i.longitude = "-114.07".into();
+        let r = Registration::validate(&i, as_of()).unwrap();
+        assert_eq!(r.location_source, LocationSource::Coordinates);
+        assert!(!r.postal_code.is_bc());
+    }
+
+    #[test]
+    fn s2_relationship_agrees_with_ids() {
+        let mut i = valid_input();
+        i.relationship = "child".into();
+        let e = Registration::validate(&i, as_of()).unwrap_err();
+        assert!(e.has(ErrorCode::InvalidRelationship));
+        i.registration_id = "R2".into();
+        assert!(Registration::validate(&i, as_of()).is_ok());
+        i.relationship = "self".into();
+        assert!(
+            Registration::validate(&i, as_of())
+                .unwrap_err()
+                .has(ErrorCode::InvalidRelationship)
+        );
+    }
+
+    #[test]
+    fn s7_defaults_and_spellings() {
+        let mut i = valid_input();
+        i.language = " ".into();
+        i.needs = "".into();
+        i.translator_needed = "FALSE".into();
+        i.gender_preference = "Female".into();
+        i.registered_at = "2025-01-15".into();
+        let r = Registration::validate(&i, as_of()).unwrap();
+        assert_eq!(r.language, Language::ENGLISH);
+        assert!(r.needs.is_empty());
+        assert_eq!(r.gender_preference, GenderPreference::Female);
+        assert_eq!(r.registered_at.to_rfc3339(), "2025-01-15T00:00:00+00:00");
+        i.registered_at = "2026-11-26T00:00:00Z".into();
+        assert!(
+            Registration::validate(&i, as_of())
+                .unwrap_err()
+                .has(ErrorCode::InvalidRegisteredAt)
+        );
+    }
+
+    #[test]
+    fn s2_household_rules() {
+        let a = valid_input();
+        let mut b = valid_input();
+        b.registration_id = "R2".into();
+        b.relationship = "child".into();
+        b.phn = "9698658215".into();
+        b.birth_date = "2026-02-01".into();
+        let e = Household::validate(&[a.clone(), b.clone()], as_of()).unwrap_err();
+        assert_eq!(e.errors().len(), 1);
+        assert_eq!(e.errors()[0].field, "members[1].phn");
+        assert_eq!(e.errors()[0].code, ErrorCode::DuplicatePhn);
+        assert!(e.errors()[0].message.contains("*******215"));
+        b.phn = (12_345_678..).find_map(Phn::from_body).unwrap().to_string();
+        let h = Household::validate(&[a.clone(), b.clone()], as_of()).unwrap();
+        assert_eq!(h.members.len(), 2);
+        assert_eq!(h.members[1].assess(as_of()).tier, crate::Tier::One);
+        b.household_id = "R9".into();
+        b.given_name = String::new();
+        let e = Household::validate(&[a, b], as_of()).unwrap_err();
+        let got: Vec<_> = e.errors().iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("members[1].given_name", ErrorCode::MissingField),
+                ("members[1].household_id", ErrorCode::HouseholdMismatch)
+            ]
+        );
+        assert!(
+            Household::validate(&[], as_of())
+                .unwrap_err()
+                .has(ErrorCode::EmptyHousehold)
+        );
+    }
+
+    #[test]
+    fn serde_round_trip_of_valid_registration() {
+        let r = Registration::validate(&valid_input(), as_of()).unwrap();
+        let json = serde_json::to_string(&r).unwrap();
+        let back: Registration = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        let input: RegistrationInput = serde_json::from_str(r#"{"phn":"9698658215"}"#).unwrap();
+        assert_eq!(input.phn, "9698658215");
+        assert_eq!(input.given_name, "");
+    }
+}
