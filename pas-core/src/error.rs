@@ -125,7 +125,11 @@ pub trait FieldRule: std::error::Error {
     /// This error, attributed to `field`. The message is the error's `Display`, which by
     /// construction never contains the rejected value.
     fn at(&self, field: impl Into<String>) -> FieldError {
-        FieldError::new(field, self.code(), self.to_string())
+        match self.code() {
+            // "given_name is required" says more than the type's own "name is required".
+            ErrorCode::MissingField => FieldError::missing(field),
+            code => FieldError::new(field, code, self.to_string()),
+        }
     }
 }
 

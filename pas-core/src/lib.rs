@@ -54,6 +54,8 @@ pub mod phn;
 pub mod postal_code;
 pub mod priority;
 pub mod registration;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 
 pub use contact::{Email, EmailError, Phone, PhoneError};
 pub use date::{BirthDate, BirthDateError};

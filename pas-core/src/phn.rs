@@ -103,6 +103,7 @@ impl Phn {
     ///
     /// Errors name the rule that failed: [`PhnError::NonDigit`], [`PhnError::Length`],
     /// [`PhnError::FirstDigit`], [`PhnError::NoCheckDigit`] or [`PhnError::CheckDigit`].
+    #[inline]
     pub fn parse(s: &str) -> Result<Self, PhnError> {
         Self::parse_bytes(s.as_bytes()).map_err(|e| match e {
             // Report a character position, not a byte offset, for non-ASCII input.
@@ -117,8 +118,8 @@ impl Phn {
     #[inline]
     pub fn parse_bytes(input: &[u8]) -> Result<Self, PhnError> {
         // Fast path: the canonical 10-digit form, checked 8 bytes at a time.
-        if let Some(d) = ten_ascii_digits(input) {
-            return validate_digits(&d);
+        if let Some((head, a, b)) = ten_ascii_digits(input) {
+            return validate_swar(head, a, b);
         }
         let mut d = [0u8; 10];
         let mut n = 0usize;
@@ -183,13 +184,15 @@ impl Phn {
     }
 }
 
-/// Reads exactly ten ASCII digits as digit values, or `None` if `input` is anything else.
+/// Reads exactly ten ASCII digits: the first eight as digit values packed little-endian in a
+/// `u64` (first digit in the low byte), and the last two. `None` if `input` is anything else.
 #[inline(always)]
-fn ten_ascii_digits(input: &[u8]) -> Option<[u8; 10]> {
+fn ten_ascii_digits(input: &[u8]) -> Option<(u64, u8, u8)> {
     let (head, tail) = input.split_first_chunk::<8>()?;
     let &[t0, t1] = tail else { return None };
     let x = u64::from_le_bytes(*head);
-    // SWAR: every byte in b'0'..=b'9' iff no byte of (x - '0'*) or (x + (0x7f - '9')*) sets bit 7.
+    // SWAR: every byte in b'0'..=b'9' iff no byte of x, (x - '0'*) or (x + (0x7f - '9')*) sets
+    // bit 7 (a borrow or carry only crosses into the next byte when this byte already failed).
     let lo = x.wrapping_sub(0x3030_3030_3030_3030);
     let hi = x.wrapping_add(0x4646_4646_4646_4646);
     if (lo | hi | x) & 0x8080_8080_8080_8080 != 0 {
@@ -199,8 +202,36 @@ fn ten_ascii_digits(input: &[u8]) -> Option<[u8; 10]> {
     if a > 9 || b > 9 {
         return None;
     }
-    let l = lo.to_le_bytes();
-    Some([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7], a, b])
+    Some((lo, a, b))
+}
+
+/// [`validate_digits`] on the fast path's packed form, computing the value without a loop.
+#[inline(always)]
+fn validate_swar(head: u64, ninth: u8, check: u8) -> Result<Phn, PhnError> {
+    if head & 0xff != 9 {
+        return Err(PhnError::FirstDigit);
+    }
+    // Weighted sum of d2..d9 as two 4-lane dot products: with the digits in 16-bit lanes and
+    // the weights in reversed lanes, the top lane of one multiply is Σ dᵢ·wᵢ. Lane sums stay
+    // ≤ 4·9·10 = 360, so no lane carries into the next.
+    const ODD_W: u64 = 7 | (10 << 16) | (8 << 32) | (2 << 48); // DOMAIN digits d2, d4, d6, d8 (bytes 1, 3, 5, 7)
+    const EVEN_W: u64 = (9 << 16) | (5 << 32) | (4 << 48); // DOMAIN digits d3, d5, d7 (bytes 2, 4, 6); d9 is `ninth`
+    let odd = (head >> 8) & 0x00ff_00ff_00ff_00ff;
+    let even = (head >> 16) & 0x00ff_00ff_00ff_00ff;
+    let sum = (odd.wrapping_mul(ODD_W) >> 48) + (even.wrapping_mul(EVEN_W) >> 48) + u64::from(ninth) * 3;
+    let sum = sum as u32;
+    let r = sum % 11;
+    if r < 2 {
+        return Err(PhnError::NoCheckDigit);
+    }
+    if u32::from(check) != 11 - r {
+        return Err(PhnError::CheckDigit);
+    }
+    // Eight digits to a number in three multiplies (pairs, quads, octet).
+    let v = head.wrapping_mul(10).wrapping_add(head >> 8) & 0x00ff_00ff_00ff_00ff;
+    let v = v.wrapping_mul(100).wrapping_add(v >> 16) & 0x0000_ffff_0000_ffff;
+    let v = v.wrapping_mul(10_000).wrapping_add(v >> 32) & 0xffff_ffff;
+    Ok(Phn(v * 100 + u64::from(ninth) * 10 + u64::from(check)))
 }
 
 impl FromStr for Phn {

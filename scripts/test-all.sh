@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test of the project. This is the README's test command and what .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Unit, integration and property tests of every crate; benches run once each as smoke tests.
+cargo test --workspace --all-features --all-targets
+# Documentation examples (not part of --all-targets).
+cargo test --workspace --all-features --doc
+# The README's main-job command must keep working.
+cargo run -q -p pas-examples --example validate_households -- --as-of 2026-11-25 > /dev/null
+echo "all tests passed"
