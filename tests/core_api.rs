@@ -128,3 +128,49 @@ proptest! {
         prop_assert!(errors.on("members[1].phn").any(|e| e.code == ErrorCode::DuplicatePhn));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Every public parser returns a typed result on any text, and what it accepts it prints
+    /// back in a form it accepts again (canonical forms are fixed points).
+    #[test]
+    fn parsers_total_and_canonical_forms_reparse(s in pas_core::strategies::any_text(), t in pas_core::strategies::any_text()) {
+        use pas_core::*;
+        if let Ok(v) = s.parse::<Phn>() { prop_assert_eq!(v.to_string().parse::<Phn>(), Ok(v)); }
+        if let Ok(v) = PostalCode::parse(&s) { prop_assert_eq!(PostalCode::parse(&v.to_string()), Ok(v)); }
+        if let Ok(v) = Fsa::parse(&s) { prop_assert_eq!(Fsa::parse(v.as_str()), Ok(v)); }
+        if let Ok(v) = Phone::parse(&s) { prop_assert_eq!(Phone::parse(&v.to_string()), Ok(v)); }
+        if let Ok(v) = Email::parse(&s) { prop_assert_eq!(Email::parse(v.as_str()), Ok(v.clone())); }
+        let _ = Email::parse_confirmed(&s, &t);
+        if let Ok(v) = PersonName::parse(&s) { prop_assert_eq!(PersonName::parse(v.as_str()), Ok(v.clone())); }
+        if let Ok(v) = BirthDate::parse(&s, as_of()) { prop_assert!(v.date() <= as_of()); }
+        if let Ok(v) = PractitionerNumber::parse(&s) { prop_assert_eq!(PractitionerNumber::parse(v.as_str()), Ok(v)); }
+        if let Ok(v) = FacilityNumber::parse(&s) { prop_assert_eq!(FacilityNumber::parse(v.as_str()), Ok(v)); }
+        if let Ok(v) = BcProviderId::parse(&s) { prop_assert_eq!(BcProviderId::parse(v.as_str()), Ok(v.clone())); }
+        if let Ok(v) = Language::parse(&s) { prop_assert_eq!(Language::parse(v.as_str()), Ok(v)); }
+        if let Ok(v) = NeedSet::parse_list(&s) { prop_assert_eq!(NeedSet::parse_list(&v.to_string()), Ok(v)); }
+        let _ = pas_core::registration::parse_timestamp(&s);
+    }
+
+    /// §7: any bytes given as `patients.csv` give rows, row errors or a file error — never a panic.
+    #[test]
+    fn s7_patients_reader_total_on_arbitrary_bytes(body in proptest::collection::vec(any::<u8>(), 0..400), header in any::<bool>()) {
+        let mut data = Vec::new();
+        if header {
+            data.extend_from_slice(pas_core::csv_input::PATIENT_COLUMNS.join(",").as_bytes());
+            data.push(b'\n');
+        }
+        data.extend_from_slice(&body);
+        if let Ok(reader) = pas_core::csv_input::read_patients(data.as_slice()) {
+            let mut last_line = 1;
+            for row in reader {
+                match row {
+                    Ok(Ok(r)) => { prop_assert!(r.line > last_line); last_line = r.line; }
+                    Ok(Err(e)) => { prop_assert!(e.line > last_line); last_line = e.line; }
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}

@@ -108,15 +108,16 @@ impl Columns {
 ///
 /// `csv::Position::line` is not enough: it is taken before blank lines and a CRLF's `\n` are
 /// skipped, so it can point one or more lines too early. Here a record's line is 1 + the
-/// number of `\n` before its first byte of content (the position csv reports, moved past any
-/// `\r`/`\n`). Only breaks not yet passed are kept, so memory is bounded by csv's buffer.
+/// number of line breaks (`\n`, `\r\n` or a lone `\r`) before its first byte of content (the
+/// position csv reports, moved past any `\r`/`\n`). Only breaks not yet passed are kept, so
+/// memory is bounded by csv's buffer.
 pub struct LineTracker<R> {
     inner: R,
     offset: u64,
     /// Offsets of `\r` (false) and `\n` (true) bytes read but not yet passed.
     breaks: VecDeque<(u64, bool)>,
-    /// `\n` bytes already passed.
-    passed_lf: u64,
+    /// Line breaks already passed.
+    passed_lines: u64,
 }
 
 impl<R: Read> LineTracker<R> {
@@ -126,7 +127,7 @@ impl<R: Read> LineTracker<R> {
             inner,
             offset: 0,
             breaks: VecDeque::new(),
-            passed_lf: 0,
+            passed_lines: 0,
         }
     }
 
@@ -135,17 +136,21 @@ impl<R: Read> LineTracker<R> {
     pub fn line_at(&mut self, start: u64) -> u64 {
         let mut content = start;
         while let Some(&(pos, lf)) = self.breaks.front() {
-            if pos <= content {
-                if pos == content {
-                    content += 1;
-                }
-                self.passed_lf += u64::from(lf);
-                self.breaks.pop_front();
-            } else {
+            if pos > content {
                 break;
             }
+            if pos == content {
+                content += 1;
+            }
+            self.breaks.pop_front();
+            // A line ends with `\n`, `\r\n` or a lone `\r` (as the csv crate reads them): a `\r`
+            // counts unless a `\n` follows it directly.
+            let cr_of_crlf = !lf && self.breaks.front() == Some(&(pos + 1, true));
+            if !cr_of_crlf {
+                self.passed_lines += 1;
+            }
         }
-        self.passed_lf + 1
+        self.passed_lines + 1
     }
 }
 
@@ -353,6 +358,7 @@ mod tests {
             (format!("{HEADER}\n{row}\n\n\n{row}\n"), vec![2, 5]),
             (format!("{HEADER}\r\n\r\n{row}\r\n\r\n{row}"), vec![3, 5]),
             (format!("\n{HEADER}\n{row}\n"), vec![3]),
+            (format!("{HEADER}\r{row}\r\r{row}\r"), vec![2, 4]),
         ] {
             let lines: Vec<u64> = read_patients(data.as_bytes())
                 .unwrap()
