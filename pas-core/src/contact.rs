@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::{ErrorCode, FieldRule};
 
@@ -98,29 +97,11 @@ impl fmt::Display for Phone {
     }
 }
 
+text_conversions!(Phone, PhoneError, |v| v.to_string());
+
 impl fmt::Debug for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Phone(***-***-{})", &self.digits()[6..])
-    }
-}
-
-impl FromStr for Phone {
-    type Err = PhoneError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Phone {
-    type Error = PhoneError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Phone> for String {
-    fn from(p: Phone) -> Self {
-        p.to_string()
     }
 }
 
@@ -222,30 +203,12 @@ impl fmt::Display for Email {
     }
 }
 
+text_conversions!(Email, EmailError, |v| v.0.clone());
+
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let domain = self.0.rsplit('@').next().unwrap_or_default();
         write!(f, "Email(***@{domain})")
-    }
-}
-
-impl FromStr for Email {
-    type Err = EmailError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = EmailError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> Self {
-        e.0
     }
 }
 

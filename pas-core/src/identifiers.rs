@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::{ErrorCode, FieldRule};
 
@@ -122,25 +121,7 @@ macro_rules! msp_number {
             }
         }
 
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = IdError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> Self {
-                v.as_str().to_owned()
-            }
-        }
+        text_conversions!($name, IdError, |v| v.as_str().to_owned());
     };
 }
 
@@ -197,25 +178,7 @@ macro_rules! string_id {
             }
         }
 
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = IdError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> Self {
-                v.0
-            }
-        }
+        text_conversions!($name, IdError, |v| v.as_str().to_owned());
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {

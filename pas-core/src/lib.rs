@@ -41,6 +41,33 @@
 //! ```
 #![warn(missing_docs)]
 
+/// `FromStr` and `TryFrom<String>` through the type's `parse`, and `From<T> for String` through
+/// `$text` — the conversions every text-born field type offers (serde goes through them).
+macro_rules! text_conversions {
+    ($ty:ty, $err:ty, $text:expr) => {
+        impl std::str::FromStr for $ty {
+            type Err = $err;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = $err;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                let text: fn(&$ty) -> String = $text;
+                text(&v)
+            }
+        }
+    };
+}
+
 pub mod contact;
 pub mod csv_input;
 pub mod date;

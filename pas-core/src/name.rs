@@ -110,18 +110,7 @@ impl fmt::Display for PersonName {
     }
 }
 
-impl TryFrom<String> for PersonName {
-    type Error = NameError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<PersonName> for String {
-    fn from(n: PersonName) -> Self {
-        n.0
-    }
-}
+text_conversions!(PersonName, NameError, |v| v.0.clone());
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 use crate::error::{ErrorCode, FieldRule};
 
@@ -144,6 +143,8 @@ impl fmt::Display for PostalCode {
     }
 }
 
+text_conversions!(PostalCode, PostalCodeError, |v| v.to_string());
+
 impl fmt::Debug for PostalCode {
     /// Full postal codes locate a home: `Debug` shows only the FSA.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -157,49 +158,11 @@ impl fmt::Display for Fsa {
     }
 }
 
+text_conversions!(Fsa, PostalCodeError, |v| v.as_str().to_owned());
+
 impl fmt::Debug for Fsa {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Fsa({})", self.as_str())
-    }
-}
-
-impl FromStr for PostalCode {
-    type Err = PostalCodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl FromStr for Fsa {
-    type Err = PostalCodeError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for PostalCode {
-    type Error = PostalCodeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<PostalCode> for String {
-    fn from(p: PostalCode) -> Self {
-        p.to_string()
-    }
-}
-
-impl TryFrom<String> for Fsa {
-    type Error = PostalCodeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Fsa> for String {
-    fn from(f: Fsa) -> Self {
-        f.as_str().to_owned()
     }
 }
 

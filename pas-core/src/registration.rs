@@ -186,29 +186,11 @@ impl fmt::Display for Language {
     }
 }
 
+text_conversions!(Language, FieldError, |v| v.as_str().to_owned());
+
 impl fmt::Debug for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Language({})", self.as_str())
-    }
-}
-
-impl FromStr for Language {
-    type Err = FieldError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Language {
-    type Error = FieldError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Language> for String {
-    fn from(l: Language) -> Self {
-        l.as_str().to_owned()
     }
 }
 
