@@ -230,7 +230,10 @@ pub const MAX_COMMUNITY_CHARS: usize = 100;
 /// Missing fields deserialize as blank, so a form can send only what the user filled in and get
 /// `missing_field` for the rest. `phone`, `email` and `email_confirm` are optional contact
 /// fields of the HCR form (not columns of `patients.csv`); when present they are validated.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+///
+/// `Debug` masks the PHI fields (PHN, names, birth date, postal code, coordinates, contact), so
+/// logging an input that failed validation leaks nothing.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 #[allow(missing_docs)] // the fields are the columns of DOMAIN §7
 pub struct RegistrationInput {
@@ -260,10 +263,45 @@ pub struct RegistrationInput {
     pub email_confirm: String,
 }
 
+impl fmt::Debug for RegistrationInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |s: &str| if s.trim().is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("RegistrationInput")
+            .field("registration_id", &self.registration_id)
+            .field("household_id", &self.household_id)
+            .field("relationship", &self.relationship)
+            .field("phn", &crate::phn::mask(&self.phn))
+            .field("given_name", &hidden(&self.given_name))
+            .field("family_name", &hidden(&self.family_name))
+            .field("birth_date", &hidden(&self.birth_date))
+            .field(
+                "postal_code",
+                &self.postal_code.trim().chars().take(3).collect::<String>(),
+            )
+            .field("community", &self.community)
+            .field("latitude", &hidden(&self.latitude))
+            .field("longitude", &hidden(&self.longitude))
+            .field("registered_at", &self.registered_at)
+            .field("status", &self.status)
+            .field("gender_preference", &self.gender_preference)
+            .field("language", &self.language)
+            .field("translator_needed", &self.translator_needed)
+            .field("travel", &self.travel)
+            .field("needs", &self.needs)
+            .field("msp_coverage", &self.msp_coverage)
+            .field("has_provider", &self.has_provider)
+            .field("provider_leaving", &self.provider_leaving)
+            .field("phone", &hidden(&self.phone))
+            .field("email", &hidden(&self.email))
+            .field("email_confirm", &hidden(&self.email_confirm))
+            .finish()
+    }
+}
+
 /// A valid registration (DOMAIN §2): every field typed and checked.
 ///
-/// `Debug` shows no PHI (each PHI field type masks itself).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` shows no PHI: each PHI field type masks itself, and given home coordinates are hidden.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registration {
     /// This registration's id.
     pub registration_id: RegistrationId,
@@ -465,6 +503,40 @@ impl Registration {
 /// The value, or `None` with the error recorded: validation goes on to report every field.
 fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location: &dyn fmt::Debug = match self.location_source {
+            LocationSource::Coordinates => &"<hidden>",
+            LocationSource::FsaCentroid => &self.location,
+        };
+        f.debug_struct("Registration")
+            .field("registration_id", &self.registration_id)
+            .field("household_id", &self.household_id)
+            .field("relationship", &self.relationship)
+            .field("phn", &self.phn)
+            .field("given_name", &self.given_name)
+            .field("family_name", &self.family_name)
+            .field("birth_date", &self.birth_date)
+            .field("postal_code", &self.postal_code)
+            .field("community", &self.community)
+            .field("location", location)
+            .field("location_source", &self.location_source)
+            .field("registered_at", &self.registered_at)
+            .field("status", &self.status)
+            .field("gender_preference", &self.gender_preference)
+            .field("language", &self.language)
+            .field("translator_needed", &self.translator_needed)
+            .field("travel", &self.travel)
+            .field("needs", &self.needs)
+            .field("msp_coverage", &self.msp_coverage)
+            .field("has_provider", &self.has_provider)
+            .field("provider_leaving", &self.provider_leaving)
+            .field("phone", &self.phone)
+            .field("email", &self.email)
+            .finish()
+    }
 }
 
 fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, FieldError> {
@@ -781,6 +853,29 @@ pub(crate) mod tests {
                 .unwrap_err()
                 .has(ErrorCode::EmptyHousehold)
         );
+    }
+
+    #[test]
+    fn debug_of_input_and_registration_hides_phi() {
+        let mut i = valid_input();
+        i.latitude = "48.4262".into();
+        i.longitude = "-123.3656".into();
+        i.email = "amrit@example.ca".into();
+        let r = Registration::validate(&i, as_of()).unwrap();
+        for shown in [format!("{i:?}"), format!("{r:?}")] {
+            for phi in [
+                "9698658215",
+                "Amrit",
+                "Sandhu",
+                "1980-05-17",
+                "1P6",
+                "48.4262",
+                "amrit@",
+            ] {
+                assert!(!shown.contains(phi), "{phi} in {shown}");
+            }
+            assert!(shown.contains("*******215"), "{shown}");
+        }
     }
 
     #[test]
