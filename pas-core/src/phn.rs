@@ -64,38 +64,52 @@ impl FieldRule for PhnError {
     }
 }
 
-/// The check digit for digits d2..d9, or `None` when the remainder is 0 or 1.
+/// Digits as the fast path reads them: d1..d8 as digit values packed little-endian in a `u64`
+/// (d1 in the low byte), then d9 and d10.
 #[inline(always)]
-const fn check_digit(d: &[u8; 10]) -> Option<u8> {
-    let mut sum = 0u32;
-    let mut i = 0;
-    while i < 8 {
-        sum += d[i + 1] as u32 * WEIGHTS[i];
-        i += 1;
-    }
-    // Σ((d·w) mod 11) mod 11 = (Σ d·w) mod 11, so one reduction suffices.
-    let r = sum % 11;
-    if r < 2 { None } else { Some((11 - r) as u8) }
+fn pack(d: &[u8; 10]) -> (u64, u8, u8) {
+    let [a, b, c, e, f, g, h, i, ninth, check] = *d;
+    (u64::from_le_bytes([a, b, c, e, f, g, h, i]), ninth, check)
 }
 
+/// The check digit for digits d2..d9 (packed as by [`pack`]), or `None` when the remainder is
+/// 0 or 1.
+///
+/// The weighted sum is two 4-lane dot products: with digits in 16-bit lanes and weights in
+/// reversed lanes, the top lane of one multiply is Σ dᵢ·wᵢ. Lane sums stay ≤ 4·9·10 = 360, so
+/// no lane carries into the next. Σ((d·w) mod 11) mod 11 = (Σ d·w) mod 11, so one reduction
+/// suffices.
 #[inline(always)]
-const fn validate_digits(d: &[u8; 10]) -> Result<Phn, PhnError> {
-    if d[0] != 9 {
+const fn check_digit(head: u64, ninth: u8) -> Option<u8> {
+    const fn w(i: usize) -> u64 {
+        WEIGHTS[i] as u64
+    }
+    // d2, d4, d6, d8 sit in bytes 1, 3, 5, 7; d3, d5, d7 in bytes 2, 4, 6; d9 is `ninth`.
+    const ODD_W: u64 = w(6) | (w(4) << 16) | (w(2) << 32) | (w(0) << 48);
+    const EVEN_W: u64 = (w(5) << 16) | (w(3) << 32) | (w(1) << 48);
+    let odd = (head >> 8) & 0x00ff_00ff_00ff_00ff;
+    let even = (head >> 16) & 0x00ff_00ff_00ff_00ff;
+    let sum = (odd.wrapping_mul(ODD_W) >> 48) + (even.wrapping_mul(EVEN_W) >> 48) + ninth as u64 * w(7);
+    let r = (sum % 11) as u8;
+    if r < 2 { None } else { Some(11 - r) }
+}
+
+/// The DOMAIN §1 checks on ten digit values (packed as by [`pack`]), and the PHN's value.
+#[inline(always)]
+fn validate(head: u64, ninth: u8, check: u8) -> Result<Phn, PhnError> {
+    if head & 0xff != 9 {
         return Err(PhnError::FirstDigit);
     }
-    match check_digit(d) {
-        None => Err(PhnError::NoCheckDigit),
-        Some(c) if c != d[9] => Err(PhnError::CheckDigit),
-        Some(_) => {
-            let mut v = 0u64;
-            let mut i = 0;
-            while i < 10 {
-                v = v * 10 + d[i] as u64;
-                i += 1;
-            }
-            Ok(Phn(v))
-        }
+    match check_digit(head, ninth) {
+        None => return Err(PhnError::NoCheckDigit),
+        Some(c) if c != check => return Err(PhnError::CheckDigit),
+        Some(_) => {}
     }
+    // Eight digits to a number in three multiplies (pairs, quads, octet).
+    let v = head.wrapping_mul(10).wrapping_add(head >> 8) & 0x00ff_00ff_00ff_00ff;
+    let v = v.wrapping_mul(100).wrapping_add(v >> 16) & 0x0000_ffff_0000_ffff;
+    let v = v.wrapping_mul(10_000).wrapping_add(v >> 32) & 0xffff_ffff;
+    Ok(Phn(v * 100 + u64::from(ninth) * 10 + u64::from(check)))
 }
 
 impl Phn {
@@ -119,7 +133,7 @@ impl Phn {
     pub fn parse_bytes(input: &[u8]) -> Result<Self, PhnError> {
         // Fast path: the canonical 10-digit form, checked 8 bytes at a time.
         if let Some((head, a, b)) = ten_ascii_digits(input) {
-            return validate_swar(head, a, b);
+            return validate(head, a, b);
         }
         let mut d = [0u8; 10];
         let mut n = 0usize;
@@ -136,7 +150,10 @@ impl Phn {
         }
         match n {
             0 => Err(PhnError::Empty),
-            10 => validate_digits(&d),
+            10 => {
+                let (head, ninth, check) = pack(&d);
+                validate(head, ninth, check)
+            }
             digits => Err(PhnError::Length { digits }),
         }
     }
@@ -153,7 +170,8 @@ impl Phn {
             *slot = (v % 10) as u8;
             v /= 10;
         }
-        validate_digits(&d)
+        let (head, ninth, check) = pack(&d);
+        validate(head, ninth, check)
     }
 
     /// The valid PHN whose digits 2–9 are `body` (0..=99_999_999), or `None` when those digits
@@ -169,7 +187,8 @@ impl Phn {
             *slot = (v % 10) as u8;
             v /= 10;
         }
-        let c = check_digit(&d)?;
+        let (head, ninth, _) = pack(&d);
+        let c = check_digit(head, ninth)?;
         Some(Self(9_000_000_000 + u64::from(body) * 10 + u64::from(c)))
     }
 
@@ -203,35 +222,6 @@ fn ten_ascii_digits(input: &[u8]) -> Option<(u64, u8, u8)> {
         return None;
     }
     Some((lo, a, b))
-}
-
-/// [`validate_digits`] on the fast path's packed form, computing the value without a loop.
-#[inline(always)]
-fn validate_swar(head: u64, ninth: u8, check: u8) -> Result<Phn, PhnError> {
-    if head & 0xff != 9 {
-        return Err(PhnError::FirstDigit);
-    }
-    // Weighted sum of d2..d9 as two 4-lane dot products: with the digits in 16-bit lanes and
-    // the weights in reversed lanes, the top lane of one multiply is Σ dᵢ·wᵢ. Lane sums stay
-    // ≤ 4·9·10 = 360, so no lane carries into the next.
-    const ODD_W: u64 = 7 | (10 << 16) | (8 << 32) | (2 << 48); // DOMAIN digits d2, d4, d6, d8 (bytes 1, 3, 5, 7)
-    const EVEN_W: u64 = (9 << 16) | (5 << 32) | (4 << 48); // DOMAIN digits d3, d5, d7 (bytes 2, 4, 6); d9 is `ninth`
-    let odd = (head >> 8) & 0x00ff_00ff_00ff_00ff;
-    let even = (head >> 16) & 0x00ff_00ff_00ff_00ff;
-    let sum = (odd.wrapping_mul(ODD_W) >> 48) + (even.wrapping_mul(EVEN_W) >> 48) + u64::from(ninth) * 3;
-    let sum = sum as u32;
-    let r = sum % 11;
-    if r < 2 {
-        return Err(PhnError::NoCheckDigit);
-    }
-    if u32::from(check) != 11 - r {
-        return Err(PhnError::CheckDigit);
-    }
-    // Eight digits to a number in three multiplies (pairs, quads, octet).
-    let v = head.wrapping_mul(10).wrapping_add(head >> 8) & 0x00ff_00ff_00ff_00ff;
-    let v = v.wrapping_mul(100).wrapping_add(v >> 16) & 0x0000_ffff_0000_ffff;
-    let v = v.wrapping_mul(10_000).wrapping_add(v >> 32) & 0xffff_ffff;
-    Ok(Phn(v * 100 + u64::from(ninth) * 10 + u64::from(check)))
 }
 
 impl FromStr for Phn {
