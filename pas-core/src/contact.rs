@@ -203,7 +203,7 @@ impl fmt::Display for Email {
     }
 }
 
-text_conversions!(Email, EmailError, |v| v.0.clone());
+text_conversions!(Email, EmailError, |v| v.0);
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -178,7 +178,7 @@ macro_rules! string_id {
             }
         }
 
-        text_conversions!($name, IdError, |v| v.as_str().to_owned());
+        text_conversions!($name, IdError, |v| v.0);
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {

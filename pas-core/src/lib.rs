@@ -61,8 +61,8 @@ macro_rules! text_conversions {
 
         impl From<$ty> for String {
             fn from(v: $ty) -> String {
-                let text: fn(&$ty) -> String = $text;
-                text(&v)
+                let text: fn($ty) -> String = $text;
+                text(v)
             }
         }
     };

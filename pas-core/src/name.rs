@@ -110,7 +110,7 @@ impl fmt::Display for PersonName {
     }
 }
 
-text_conversions!(PersonName, NameError, |v| v.0.clone());
+text_conversions!(PersonName, NameError, |v| v.0);
 
 #[cfg(test)]
 mod tests {
