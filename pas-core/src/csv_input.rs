@@ -7,6 +7,7 @@
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::io::Read;
+use std::marker::PhantomData;
 
 use crate::error::{ErrorCode, FieldError};
 use crate::registration::RegistrationInput;
@@ -190,25 +191,84 @@ pub const PATIENT_COLUMNS: [&str; 18] = [
 /// Optional columns of `patients.csv`: DOMAIN §7's, plus the HCR form's contact fields.
 pub const PATIENT_OPTIONAL_COLUMNS: [&str; 5] = ["community", "latitude", "longitude", "phone", "email"];
 
-/// A `patients.csv` row as text, with its line.
+/// A record type read from a DOMAIN §7 CSV file: its columns, and how to build it from the
+/// texts of one row.
+pub trait CsvRecord: Sized {
+    /// Columns that must be in the header, in DOMAIN §7 order.
+    const REQUIRED: &'static [&'static str];
+    /// Columns used when present (blank when absent).
+    const OPTIONAL: &'static [&'static str];
+    /// Build from the row's texts, in `REQUIRED ++ OPTIONAL` order.
+    fn from_texts(texts: Vec<String>) -> Self;
+}
+
+impl CsvRecord for RegistrationInput {
+    const REQUIRED: &'static [&'static str] = &PATIENT_COLUMNS;
+    const OPTIONAL: &'static [&'static str] = &PATIENT_OPTIONAL_COLUMNS;
+
+    fn from_texts(texts: Vec<String>) -> Self {
+        let mut it = texts.into_iter();
+        let mut f = || it.next().unwrap_or_default();
+        RegistrationInput {
+            registration_id: f(),
+            household_id: f(),
+            relationship: f(),
+            phn: f(),
+            given_name: f(),
+            family_name: f(),
+            birth_date: f(),
+            postal_code: f(),
+            registered_at: f(),
+            status: f(),
+            gender_preference: f(),
+            language: f(),
+            translator_needed: f(),
+            travel: f(),
+            needs: f(),
+            msp_coverage: f(),
+            has_provider: f(),
+            provider_leaving: f(),
+            community: f(),
+            latitude: f(),
+            longitude: f(),
+            phone: f(),
+            email: f(),
+            email_confirm: String::new(),
+        }
+    }
+}
+
+/// A row as text, with the physical line where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatientRow {
+pub struct Row<T> {
     /// Physical line where the record starts (header = 1).
     pub line: u64,
     /// The fields.
-    pub input: RegistrationInput,
+    pub input: T,
 }
 
-/// Streaming reader of `patients.csv`.
-pub struct PatientsReader<R: Read> {
+/// A `patients.csv` row.
+pub type PatientRow = Row<RegistrationInput>;
+
+/// Streaming reader of a §7 CSV file of `T` records.
+pub struct CsvReader<R: Read, T> {
     reader: csv::Reader<LineTracker<R>>,
     columns: Columns,
     record: csv::ByteRecord,
     warnings: Vec<CsvWarning>,
+    record_type: PhantomData<fn() -> T>,
 }
+
+/// Streaming reader of `patients.csv`.
+pub type PatientsReader<R> = CsvReader<R, RegistrationInput>;
 
 /// Open `patients.csv` from any reader: checks the header, then yields rows.
 pub fn read_patients<R: Read>(input: R) -> Result<PatientsReader<R>, CsvError> {
+    read_csv(input)
+}
+
+/// Open a §7 CSV file of `T` records from any reader: checks the header, then yields rows.
+pub fn read_csv<T: CsvRecord, R: Read>(input: R) -> Result<CsvReader<R, T>, CsvError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -218,12 +278,13 @@ pub fn read_patients<R: Read>(input: R) -> Result<PatientsReader<R>, CsvError> {
         return Err(CsvError::Empty);
     }
     let header = strip_bom(header);
-    let (columns, warnings) = Columns::resolve(&header, &PATIENT_COLUMNS, &PATIENT_OPTIONAL_COLUMNS)?;
-    Ok(PatientsReader {
+    let (columns, warnings) = Columns::resolve(&header, T::REQUIRED, T::OPTIONAL)?;
+    Ok(CsvReader {
         reader,
         columns,
         record: csv::ByteRecord::new(),
         warnings,
+        record_type: PhantomData,
     })
 }
 
@@ -248,70 +309,39 @@ fn read_error(e: &csv::Error, fallback_line: u64) -> CsvError {
     CsvError::Read { line, message }
 }
 
-impl<R: Read> PatientsReader<R> {
+impl<R: Read, T: CsvRecord> CsvReader<R, T> {
     /// Warnings about the header (extra columns).
     pub fn warnings(&self) -> &[CsvWarning] {
         &self.warnings
     }
 
-    fn text(&self, i: usize, field: &str, line: u64) -> Result<String, RowError> {
-        std::str::from_utf8(self.columns.get(&self.record, i))
-            .map(str::to_owned)
-            .map_err(|_| RowError {
-                line,
-                error: FieldError::new(
-                    field,
-                    ErrorCode::InvalidEncoding,
-                    format!("{field} is not valid UTF-8 text"),
-                ),
+    fn row(&self, line: u64) -> Result<Row<T>, RowError> {
+        let names = T::REQUIRED.iter().chain(T::OPTIONAL);
+        let texts = names
+            .enumerate()
+            .map(|(i, field)| {
+                std::str::from_utf8(self.columns.get(&self.record, i))
+                    .map(str::to_owned)
+                    .map_err(|_| RowError {
+                        line,
+                        error: FieldError::new(
+                            *field,
+                            ErrorCode::InvalidEncoding,
+                            format!("{field} is not valid UTF-8 text"),
+                        ),
+                    })
             })
-    }
-
-    fn row(&self, line: u64) -> Result<PatientRow, RowError> {
-        let f = |i: usize| {
-            let name = PATIENT_COLUMNS
-                .iter()
-                .chain(&PATIENT_OPTIONAL_COLUMNS)
-                .nth(i)
-                .copied()
-                .unwrap_or_default();
-            self.text(i, name, line)
-        };
-        Ok(PatientRow {
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Row {
             line,
-            input: RegistrationInput {
-                registration_id: f(0)?,
-                household_id: f(1)?,
-                relationship: f(2)?,
-                phn: f(3)?,
-                given_name: f(4)?,
-                family_name: f(5)?,
-                birth_date: f(6)?,
-                postal_code: f(7)?,
-                registered_at: f(8)?,
-                status: f(9)?,
-                gender_preference: f(10)?,
-                language: f(11)?,
-                translator_needed: f(12)?,
-                travel: f(13)?,
-                needs: f(14)?,
-                msp_coverage: f(15)?,
-                has_provider: f(16)?,
-                provider_leaving: f(17)?,
-                community: f(18)?,
-                latitude: f(19)?,
-                longitude: f(20)?,
-                phone: f(21)?,
-                email: f(22)?,
-                email_confirm: String::new(),
-            },
+            input: T::from_texts(texts),
         })
     }
 }
 
-impl<R: Read> Iterator for PatientsReader<R> {
+impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {
     /// A row, a row that is not text, or a fatal read error (after which iteration ends).
-    type Item = Result<Result<PatientRow, RowError>, CsvError>;
+    type Item = Result<Result<Row<T>, RowError>, CsvError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.reader.read_byte_record(&mut self.record) {

@@ -73,6 +73,16 @@ pub enum ErrorCode {
     EmptyHousehold,
     /// A field of a file is not valid UTF-8.
     InvalidEncoding,
+    /// §7 a provider's `gender` is not `female|male|other|unknown`.
+    InvalidGender,
+    /// §7 `max_complexity` is not `low|medium|high`.
+    InvalidComplexity,
+    /// A count (e.g. `open_places`) is not a whole number ≥ 0.
+    InvalidNumber,
+    /// §2 the PHN already has a non-terminal registration (the message names that registration's id).
+    AlreadyRegistered,
+    /// Two providers share a `provider_id`.
+    DuplicateProviderId,
 }
 
 impl ErrorCode {
@@ -107,6 +117,11 @@ impl ErrorCode {
             Self::DuplicatePhn => "duplicate_phn",
             Self::EmptyHousehold => "empty_household",
             Self::InvalidEncoding => "invalid_encoding",
+            Self::InvalidGender => "invalid_gender",
+            Self::InvalidComplexity => "invalid_complexity",
+            Self::InvalidNumber => "invalid_number",
+            Self::AlreadyRegistered => "already_registered",
+            Self::DuplicateProviderId => "duplicate_provider_id",
         }
     }
 }

@@ -68,6 +68,48 @@ macro_rules! text_conversions {
     };
 }
 
+/// Defines a closed text enum: the codes, `FromStr` (trimmed, case-insensitive), `Display`
+/// and serde as the code.
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident, $code:expr, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The code as written in files and forms.
+            pub const fn code(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::FieldError;
+            /// Trimmed and case-insensitive, so spreadsheet exports (`Female`) are accepted.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
+                Err($crate::error::FieldError::new(
+                    $what,
+                    $code,
+                    concat!($what, " must be one of: ", $($text, " "),+).trim_end().to_owned(),
+                ))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
 pub mod contact;
 pub mod csv_input;
 pub mod date;
@@ -80,6 +122,7 @@ pub mod needs;
 pub mod phn;
 pub mod postal_code;
 pub mod priority;
+pub mod provider;
 pub mod registration;
 #[cfg(feature = "proptest")]
 pub mod strategies;
@@ -95,6 +138,7 @@ pub use needs::{Need, NeedSet, UnknownNeed};
 pub use phn::{Phn, PhnError};
 pub use postal_code::{Fsa, PostalCode, PostalCodeError};
 pub use priority::{Assessment, Complexity, ComplexityRule, Tier, TierRule, assess};
+pub use provider::{Provider, ProviderGender, ProviderId, ProviderInput};
 pub use registration::{
     GenderPreference, Household, Language, Registration, RegistrationInput, Relationship, Status, Travel,
 };

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::date::BirthDate;
+use crate::error::ErrorCode;
 use crate::needs::{Need, NeedSet};
 
 /// Priority tier: 1 is matched first (DOMAIN §4).
@@ -46,34 +47,18 @@ impl fmt::Display for Tier {
     }
 }
 
-/// Care complexity, ordered `Low < Medium < High` (DOMAIN §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Complexity {
-    /// No chronic codes, under 65, no social needs.
-    Low,
-    /// 1–2 chronic codes, or age ≥ 65, or social needs.
-    Medium,
-    /// ≥ 3 chronic codes, or age ≥ 75 with a chronic code.
-    High,
-}
-
-impl Complexity {
-    /// The code (`low|medium|high`).
-    pub const fn code(self) -> &'static str {
-        match self {
-            Complexity::Low => "low",
-            Complexity::Medium => "medium",
-            Complexity::High => "high",
-        }
+code_enum!(
+    /// Care complexity, ordered `Low < Medium < High` (DOMAIN §4). A provider's `max_complexity`
+    /// (§7) uses the same codes.
+    Complexity, ErrorCode::InvalidComplexity, "max_complexity" {
+        /// No chronic codes, under 65, no social needs.
+        Low = "low",
+        /// 1–2 chronic codes, or age ≥ 65, or social needs.
+        Medium = "medium",
+        /// ≥ 3 chronic codes, or age ≥ 75 with a chronic code.
+        High = "high",
     }
-}
-
-impl fmt::Display for Complexity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
+);
 
 /// The rule that set the tier. When several apply, the first in DOMAIN §4's order is named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,7 +8,6 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 use crate::contact::{Email, Phone};
 use crate::date::{BirthDate, parse_iso_date};
@@ -20,48 +19,6 @@ use crate::needs::NeedSet;
 use crate::phn::Phn;
 use crate::postal_code::PostalCode;
 use crate::priority::{Assessment, assess};
-
-/// Defines a closed text enum: the codes, `FromStr` (trimmed, case-insensitive), `Display`
-/// and serde as the code.
-macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident, $code:expr, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The code as written in files and forms.
-            pub const fn code(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = FieldError;
-            /// Trimmed and case-insensitive, so spreadsheet exports (`Female`) are accepted.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
-                $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
-                Err(FieldError::new(
-                    $what,
-                    $code,
-                    concat!($what, " must be one of: ", $($text, " "),+).trim_end().to_owned(),
-                ))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
 
 code_enum!(
     /// A household member's relationship to the registrant (DOMAIN §2).
@@ -501,7 +458,7 @@ impl Registration {
 }
 
 /// The value, or `None` with the error recorded: validation goes on to report every field.
-fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+pub(crate) fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
 }
 
@@ -539,7 +496,7 @@ impl fmt::Debug for Registration {
     }
 }
 
-fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, FieldError> {
+pub(crate) fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, FieldError> {
     if raw.trim().is_empty() {
         Err(FieldError::missing(field))
     } else {
@@ -547,7 +504,10 @@ fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, FieldError> {
     }
 }
 
-fn optional<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> Result<Option<T>, FieldError> {
+pub(crate) fn optional<T>(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
     if raw.trim().is_empty() {
         Ok(None)
     } else {
@@ -555,7 +515,7 @@ fn optional<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> 
     }
 }
 
-fn optional_text(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
+pub(crate) fn optional_text(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
     let t = raw.trim();
     if t.is_empty() {
         Ok(None)
@@ -571,7 +531,7 @@ fn optional_text(field: &str, raw: &str) -> Result<Option<String>, FieldError> {
 }
 
 /// Both coordinates or neither (DOMAIN §1: without them the FSA centroid is used).
-fn coordinates(lat: &str, lon: &str) -> Result<Option<GeoPoint>, FieldError> {
+pub(crate) fn coordinates(lat: &str, lon: &str) -> Result<Option<GeoPoint>, FieldError> {
     let (lat, lon) = (lat.trim(), lon.trim());
     let field = if lat.is_empty() { "latitude" } else { "longitude" };
     match (lat.is_empty(), lon.is_empty()) {

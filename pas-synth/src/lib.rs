@@ -1,0 +1,1 @@
+//! Synthetic provinces (placeholder, being written).
