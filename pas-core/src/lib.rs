@@ -117,6 +117,7 @@ pub mod eligibility;
 pub mod error;
 pub mod identifiers;
 pub mod location;
+pub mod matching;
 pub mod name;
 pub mod needs;
 pub mod phn;
