@@ -1,1 +1,60 @@
-fn main() {}
+//! `pas`: the PAS command line. `pas generate` writes a synthetic province, `pas match` runs the
+//! province-wide match of DOMAIN §5 over CSV files. (The reference server comes later.)
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+mod generate;
+mod matching;
+mod progress;
+
+/// Provincial Attachment System: match BC patients waiting for a family doctor or nurse
+/// practitioner with providers' open places.
+#[derive(Parser)]
+#[command(name = "pas", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a realistic synthetic province: patients.csv and providers.csv (DOMAIN §7).
+    Generate(generate::Args),
+    /// Match waiting patients to providers (DOMAIN §5) and write matches.csv, ineligible.csv,
+    /// errors.csv and report.json.
+    Match(matching::Args),
+}
+
+/// Parse an ISO date argument (`2026-11-25`).
+fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    pas_core::date::parse_iso_date(raw).ok_or_else(|| format!("'{raw}' is not a date like 2026-11-25"))
+}
+
+/// Today (UTC), the default reference date.
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// An output directory, created if needed.
+fn out_dir(dir: &PathBuf) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create output directory {}: {e}", dir.display()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => generate::run(&args),
+        Command::Match(args) => matching::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pas: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
