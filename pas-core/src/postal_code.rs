@@ -95,6 +95,11 @@ impl PostalCode {
         self.0[0] == b'V'
     }
 
+    /// The FSA as text (`V8W`), borrowed from the postal code.
+    pub fn fsa_str(&self) -> &str {
+        self.compact().get(..3).unwrap_or_default()
+    }
+
     /// The six characters without the space (`V8W1P6`).
     pub fn compact(&self) -> &str {
         // Constructed only from ASCII bytes.

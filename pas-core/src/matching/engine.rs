@@ -14,10 +14,13 @@
 //!   over-approximate, and every candidate is confirmed with [`super::Unit::accepts`] — the
 //!   same predicate the naive oracle uses — and §5's exact distance, so pruning never changes
 //!   the answer.
-//! * Before the sequential walk, each unit's first [`K`] eligible providers in preference
-//!   order (ignoring capacity) are found in parallel. During the walk a unit takes the first of
-//!   them with room; only when all are full (and more eligible providers exist) does it search
-//!   the live tree. Because the list is a prefix of its true preference order, this is exact.
+//! * Units are walked in batches. For a batch, each unit's first [`K`] eligible providers with
+//!   room for it *at the start of the batch* are found in parallel (the tree is read-only
+//!   then). During the sequential walk a unit takes the first of them that still has room;
+//!   only when all are full (and the list was cut at K) does it search the live tree. Places
+//!   only decrease, so a provider missing from the list cannot have room later: the list is a
+//!   prefix of the unit's true choices, and the result is exact. Late in a run most providers
+//!   are full, the summaries prune whole subtrees, and batches cost little.
 
 use super::{Assignment, Problem, Unit, par, preference, preference_cmp};
 use crate::location::EARTH_RADIUS_KM;
@@ -26,7 +29,9 @@ use crate::registration::{GenderPreference, Language};
 use std::collections::HashMap;
 
 /// Candidates prefetched per unit.
-const K: usize = 8;
+const K: usize = 4;
+/// Units whose candidates are prefetched together, against the places left before the batch.
+const BATCH: usize = 2048;
 /// Providers per tree leaf.
 const LEAF: usize = 8;
 /// Safety margin on distance lower bounds (1 mm): covers floating-point differences between the
@@ -37,43 +42,46 @@ const OVERFLOW_BIT: u64 = 1 << 63;
 
 /// Run the match at province scale. Same result as [`super::naive::assign`].
 pub fn assign(problem: &Problem) -> Assignment {
-    let index = Index::new(&problem.providers);
-    let reqs: Vec<Req> = par::map(&problem.units, |u| index.requirement(u));
-    let initial: Vec<u32> = problem.providers.iter().map(Provider::places_offered).collect();
-
-    // Phase 1 (parallel): each unit's first K eligible providers, ignoring capacity.
-    let slots: Vec<usize> = (0..problem.units.len()).collect();
-    let prefetched: Vec<Prefetch> = par::map(&slots, |&i| {
-        let mut found = Found::new(K);
-        let complete = index.search(&problem.units[i], &reqs[i], 1, &initial, &mut found);
-        Prefetch {
-            candidates: found.keys.iter().map(|k| (k.2, k.0)).collect(),
-            complete,
-        }
-    });
-
-    // Phase 2 (sequential): the walk in priority order.
-    let mut live = index;
-    let mut remaining = initial;
+    let units = &problem.units;
+    let mut live = Index::new(&problem.providers);
+    let reqs: Vec<Req> = par::map(units, |u| live.requirement(u));
+    let mut remaining: Vec<u32> = problem.providers.iter().map(Provider::places_offered).collect();
+    let mut outcome = Vec::with_capacity(units.len());
     let mut found = Found::new(1);
-    let mut outcome = Vec::with_capacity(problem.units.len());
-    for ((unit, req), pre) in problem.units.iter().zip(&reqs).zip(&prefetched) {
-        let size = unit.size();
-        let mut chosen = pre
-            .candidates
-            .iter()
-            .copied()
-            .find(|&(p, _)| remaining[p as usize] >= size);
-        if chosen.is_none() && !pre.complete {
-            found.keys.clear();
-            live.search(unit, req, size, &remaining, &mut found);
-            chosen = found.keys.first().map(|k| (k.2, k.0));
+    let mut batch: Vec<usize> = Vec::with_capacity(BATCH);
+    for start in (0..units.len()).step_by(BATCH) {
+        batch.clear();
+        batch.extend(start..units.len().min(start + BATCH));
+        // Parallel, read-only: each unit's first K providers with room for it now. Places only
+        // ever decrease, so a provider left out now cannot have room when the unit's turn comes.
+        let prefetched: Vec<Prefetch> = par::map(&batch, |&i| {
+            let mut found = Found::new(K);
+            let complete = live.search(&units[i], &reqs[i], units[i].size(), &remaining, &mut found);
+            Prefetch {
+                candidates: found.keys.iter().map(|k| (k.2, k.0)).collect(),
+                complete,
+            }
+        });
+        // Sequential: the walk in priority order.
+        for (&i, pre) in batch.iter().zip(&prefetched) {
+            let (unit, req) = (&units[i], &reqs[i]);
+            let size = unit.size();
+            let mut chosen = pre
+                .candidates
+                .iter()
+                .copied()
+                .find(|&(p, _)| remaining[p as usize] >= size);
+            if chosen.is_none() && !pre.complete {
+                found.keys.clear();
+                live.search(unit, req, size, &remaining, &mut found);
+                chosen = found.keys.first().map(|k| (k.2, k.0));
+            }
+            if let Some((p, _)) = chosen {
+                remaining[p as usize] -= size;
+                live.refresh(p, &remaining);
+            }
+            outcome.push(chosen);
         }
-        if let Some((p, _)) = chosen {
-            remaining[p as usize] -= size;
-            live.refresh(p, &remaining);
-        }
-        outcome.push(chosen);
     }
     Assignment { outcome }
 }

@@ -42,10 +42,10 @@
 //! ```
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use crate::eligibility::{IneligibleReason, eligibility};
 use crate::error::ErrorCode;
@@ -91,8 +91,8 @@ pub struct Member {
     pub travel: Travel,
     /// When they registered.
     pub registered_at: DateTime<Utc>,
-    /// Report grouping: the `community` column, else the FSA (§6).
-    pub community: String,
+    /// Report grouping (§6): index into [`Problem::communities`].
+    pub community: u32,
 }
 
 impl Member {
@@ -213,6 +213,8 @@ pub struct Problem {
     pub providers: Vec<Provider>,
     /// Registrations that may not wait, sorted by registration id.
     pub ineligible: Vec<Ineligible>,
+    /// Report groups: each member's `community` column, else their FSA (§6).
+    pub communities: Vec<String>,
     /// Provider ids given more than once; none of those rows takes part.
     pub duplicate_providers: Vec<ProviderId>,
 }
@@ -225,56 +227,133 @@ pub struct Problem {
 /// the others are `already_registered` (§2). Both rules give the same answer for any row order.
 pub fn prepare(registrations: &[Registration], providers: &[Provider], options: &MatchOptions) -> Problem {
     let as_of = options.as_of;
-    let mut reasons: Vec<Vec<IneligibleReason>> = par::map(registrations, |r| eligibility(r).reasons);
-
-    let mut by_id: Vec<u32> = (0..index_u32(registrations.len())).collect();
-    par::sort_by(&mut by_id, |&a, &b| {
-        registrations[a as usize]
-            .registration_id
-            .cmp(&registrations[b as usize].registration_id)
+    // One parallel pass over the records; everything after works on small keys. (A million
+    // registrations are ~300 MB: each pass over them costs more than sorting the keys.)
+    let mut scans: Vec<Scan> = par::map(registrations, |r| Scan {
+        reasons: eligibility(r).reasons,
+        id_hash: fx_hash(r.registration_id.as_str()),
+        household_hash: fx_hash(r.household_id.as_str()),
+        phn: r.phn.as_u64(),
+        registered_at: r.registered_at.timestamp_micros(),
+        terminal: r.status.is_terminal(),
     });
-    for w in by_id.windows(2) {
-        if registrations[w[0] as usize].registration_id == registrations[w[1] as usize].registration_id {
-            for &i in w {
-                let dup = IneligibleReason::Invalid(ErrorCode::DuplicateRegistrationId);
-                if !reasons[i as usize].contains(&dup) {
-                    reasons[i as usize].push(dup);
+    let id_of = |i: u32| &registrations[i as usize].registration_id;
+
+    // A registration id given twice: every copy is out.
+    let mut ids: Vec<(u64, u32)> = scans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id_hash, index_u32(i)))
+        .collect();
+    par::sort_by(&mut ids, |a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| id_of(a.1).cmp(id_of(b.1)))
+            .then(a.1.cmp(&b.1))
+    });
+    let dup = IneligibleReason::Invalid(ErrorCode::DuplicateRegistrationId);
+    for w in ids.windows(2) {
+        if w[0].0 == w[1].0 && id_of(w[0].1) == id_of(w[1].1) {
+            for k in [w[0].1, w[1].1] {
+                let reasons = &mut scans[k as usize].reasons;
+                if !reasons.contains(&dup) {
+                    reasons.push(dup);
                 }
             }
         }
     }
-    let mut open: Vec<u32> = (0..index_u32(registrations.len()))
-        .filter(|&i| !registrations[i as usize].status.is_terminal())
+    drop(ids);
+
+    // Several non-terminal registrations of one PHN: the earliest waits, the rest are refused.
+    let mut open: Vec<(u64, i64, u32)> = scans
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.terminal)
+        .map(|(i, s)| (s.phn, s.registered_at, index_u32(i)))
         .collect();
-    par::sort_by(&mut open, |&a, &b| {
-        let (ra, rb) = (&registrations[a as usize], &registrations[b as usize]);
-        (ra.phn, ra.registered_at, &ra.registration_id).cmp(&(rb.phn, rb.registered_at, &rb.registration_id))
+    par::sort_by(&mut open, |a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            let (ra, rb) = (&registrations[a.2 as usize], &registrations[b.2 as usize]);
+            (ra.registered_at, &ra.registration_id).cmp(&(rb.registered_at, &rb.registration_id))
+        })
     });
     for w in open.windows(2) {
-        if registrations[w[0] as usize].phn == registrations[w[1] as usize].phn {
-            reasons[w[1] as usize].push(IneligibleReason::Invalid(ErrorCode::AlreadyRegistered));
+        if w[0].0 == w[1].0 {
+            scans[w[1].2 as usize]
+                .reasons
+                .push(IneligibleReason::Invalid(ErrorCode::AlreadyRegistered));
         }
     }
+    drop(open);
 
-    let mut households: HashMap<&str, Vec<u32>> = HashMap::new();
+    // Households: eligible members sorted by (household, registration id), cut into runs.
     let mut ineligible = Vec::new();
-    for (i, r) in registrations.iter().enumerate() {
-        if reasons[i].is_empty() {
-            households
-                .entry(r.household_id.as_str())
-                .or_default()
-                .push(index_u32(i));
+    let mut members: Vec<(u64, u32)> = Vec::with_capacity(registrations.len());
+    for (i, s) in scans.iter_mut().enumerate() {
+        if s.reasons.is_empty() {
+            members.push((s.household_hash, index_u32(i)));
         } else {
             ineligible.push(Ineligible {
-                registration_id: r.registration_id.clone(),
-                reasons: std::mem::take(&mut reasons[i]),
+                registration_id: registrations[i].registration_id.clone(),
+                reasons: std::mem::take(&mut s.reasons),
             });
         }
     }
+    drop(scans);
     ineligible.sort_by(|a, b| a.registration_id.cmp(&b.registration_id));
-    let groups: Vec<Vec<u32>> = households.into_values().collect();
-    let mut units = par::map(&groups, |g| build_unit(registrations, g, options.seed, as_of));
-    par::sort_by(&mut units, Unit::priority_cmp);
+    let household_of = |i: u32| &registrations[i as usize].household_id;
+    par::sort_by(&mut members, |a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| household_of(a.1).cmp(household_of(b.1)))
+            .then_with(|| id_of(a.1).cmp(id_of(b.1)))
+    });
+    let mut starts: Vec<usize> = Vec::new();
+    for k in 0..members.len() {
+        if k == 0 || members[k - 1].0 != members[k].0 || household_of(members[k - 1].1) != household_of(members[k].1) {
+            starts.push(k);
+        }
+    }
+    starts.push(members.len());
+    let runs: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+
+    // Report groups, numbered in name order so the numbering does not depend on threads.
+    let mut communities: Vec<&str> = par::distinct(&members, |m| community_name(&registrations[m.1 as usize]));
+    communities.sort_unstable();
+    let community_index: FxHashMap<&str, u32> = communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, index_u32(i)))
+        .collect();
+
+    let mut units: Vec<Option<Unit>> = par::map(&runs, |&(a, b)| {
+        Some(build_unit(
+            registrations,
+            &members[a..b],
+            &community_index,
+            options.seed,
+            as_of,
+        ))
+    });
+    drop(members);
+
+    // Priority order (§5), sorting small keys rather than units.
+    let mut keys: Vec<(Tier, i64, u64, u32)> = units
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| {
+            u.as_ref()
+                .map(|u| (u.tier, u.registered_at.timestamp_micros(), u.tie_key, index_u32(i)))
+        })
+        .collect();
+    par::sort_by(&mut keys, |a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| match (&units[a.3 as usize], &units[b.3 as usize]) {
+                (Some(x), Some(y)) => x.priority_cmp(y),
+                _ => Ordering::Equal,
+            })
+    });
+    let units: Vec<Unit> = keys.iter().filter_map(|k| units[k.3 as usize].take()).collect();
+    let communities = communities.into_iter().map(str::to_owned).collect();
 
     let mut sorted: Vec<&Provider> = providers.iter().collect();
     sorted.sort_by(|a, b| a.provider_id.cmp(&b.provider_id));
@@ -298,6 +377,7 @@ pub fn prepare(registrations: &[Registration], providers: &[Provider], options: 
         units,
         providers: kept,
         ineligible,
+        communities,
         duplicate_providers,
     }
 }
@@ -306,21 +386,50 @@ fn index_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn build_unit(registrations: &[Registration], group: &[u32], seed: u64, as_of: NaiveDate) -> Unit {
-    let mut regs: Vec<&Registration> = group.iter().map(|&i| &registrations[i as usize]).collect();
-    regs.sort_by(|a, b| a.registration_id.cmp(&b.registration_id));
-    let anchor = regs
+/// A household's report group: its `community`, else its FSA.
+fn community_name(r: &Registration) -> &str {
+    r.community.as_deref().unwrap_or_else(|| r.postal_code.fsa_str())
+}
+
+fn fx_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+/// A registration reduced to what deduplication and grouping need.
+struct Scan {
+    reasons: Vec<IneligibleReason>,
+    id_hash: u64,
+    household_hash: u64,
+    phn: u64,
+    registered_at: i64,
+    terminal: bool,
+}
+
+/// A unit from its members `(household hash, registration index)`, in registration-id order.
+fn build_unit(
+    registrations: &[Registration],
+    members: &[(u64, u32)],
+    community_index: &FxHashMap<&str, u32>,
+    seed: u64,
+    as_of: NaiveDate,
+) -> Unit {
+    let reg = |m: &(u64, u32)| &registrations[m.1 as usize];
+    let anchor = members
         .iter()
+        .map(reg)
         .find(|r| r.is_registrant())
         .or_else(|| {
-            regs.iter()
-                .min_by(|a, b| (a.registered_at, &a.registration_id).cmp(&(b.registered_at, &b.registration_id)))
+            members
+                .iter()
+                .map(reg)
+                .min_by(|a, b| a.registered_at.cmp(&b.registered_at))
         })
-        .copied()
-        .unwrap_or(regs[0]);
-    let members: Vec<Member> = regs
+        .unwrap_or_else(|| reg(&members[0]));
+    let members: Vec<Member> = members
         .iter()
-        .map(|r| {
+        .map(|m| {
+            let r = reg(m);
             let a = r.assess(as_of);
             Member {
                 registration_id: r.registration_id.clone(),
@@ -331,10 +440,7 @@ fn build_unit(registrations: &[Registration], group: &[u32], seed: u64, as_of: N
                 translator_needed: r.translator_needed,
                 travel: r.travel,
                 registered_at: r.registered_at,
-                community: r
-                    .community
-                    .clone()
-                    .unwrap_or_else(|| r.postal_code.fsa().as_str().to_owned()),
+                community: community_index.get(community_name(r)).copied().unwrap_or(u32::MAX),
             }
         })
         .collect();

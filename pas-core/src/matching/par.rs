@@ -30,3 +30,37 @@ pub(crate) fn sort_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering
 pub(crate) fn sort_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
     items.sort_by(cmp);
 }
+
+/// The distinct values of `key` over `items`, in no particular order.
+#[cfg(feature = "parallel")]
+pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
+    items: &[T],
+    key: impl Fn(&T) -> K + Sync + Send,
+) -> Vec<K> {
+    items
+        .par_iter()
+        .fold(rustc_hash::FxHashSet::default, |mut set, item| {
+            set.insert(key(item));
+            set
+        })
+        .reduce(rustc_hash::FxHashSet::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The distinct values of `key` over `items`, in no particular order.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
+    items: &[T],
+    key: impl Fn(&T) -> K + Sync + Send,
+) -> Vec<K> {
+    items
+        .iter()
+        .map(key)
+        .collect::<rustc_hash::FxHashSet<K>>()
+        .into_iter()
+        .collect()
+}

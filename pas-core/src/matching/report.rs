@@ -15,12 +15,15 @@
 //! is for coordinators and lists every group.
 
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::{MatchRow, Problem, Unit, par, preference, preference_cmp};
 use crate::location::EARTH_RADIUS_KM;
-use crate::priority::Tier;
+use crate::priority::{Complexity, Tier};
+use crate::provider::{Provider, ProviderGender};
+use crate::registration::{GenderPreference, Language};
 
 /// §6 match report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,12 +125,12 @@ pub struct Concordance {
 pub fn report(problem: &Problem, rows: &[MatchRow]) -> MatchReport {
     let providers = &problem.providers;
     let offered: Vec<u64> = providers.iter().map(|p| u64::from(p.places_offered())).collect();
-    let by_id: HashMap<&str, u32> = providers
+    let by_id: FxHashMap<&str, u32> = providers
         .iter()
         .enumerate()
         .map(|(i, p)| (p.provider_id.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
-    let person_outcome: HashMap<&str, Option<u32>> = rows
+    let person_outcome: FxHashMap<&str, Option<u32>> = rows
         .iter()
         .map(|r| {
             let p = r
@@ -273,13 +276,18 @@ impl History {
     }
 }
 
-/// Providers with places, bucketed by latitude/longitude cell, each bucket (and the whole list)
-/// sorted by `open_until`, latest first.
+/// Providers with places, bucketed by class (gender, max complexity, families) and by
+/// latitude/longitude cell; each bucket sorted by `open_until`, latest first. A unit only looks
+/// at the classes that could take it, and in each only at providers still open at its rank.
 struct Grid {
-    cells: HashMap<(i32, i32), Vec<u32>>,
-    all: Vec<u32>,
+    cells: FxHashMap<(Bucket, i32, i32), Vec<u32>>,
+    all: FxHashMap<Bucket, Vec<u32>>,
     open_until: Vec<u32>,
 }
+
+/// A provider class, and a language they speak (`None`: any language). A provider is in the
+/// `None` bucket of its class and in one bucket per language it speaks.
+type Bucket = (u8, Option<Language>);
 
 const CELL_DEG: f64 = 0.25;
 
@@ -287,46 +295,99 @@ fn cell_of(lat: f64, lon: f64) -> (i32, i32) {
     ((lat / CELL_DEG).floor() as i32, (lon / CELL_DEG).floor() as i32)
 }
 
+fn class_of(p: &Provider) -> u8 {
+    (p.gender as u8) * 6 + (p.max_complexity as u8) * 2 + u8::from(p.accepts_families)
+}
+
+/// The buckets that hold every provider that could take `unit` (a superset: all languages and
+/// the distance are checked per provider).
+fn buckets_for(unit: &Unit) -> Vec<Bucket> {
+    let language = unit.members.iter().find(|m| m.translator_needed).map(|m| m.language);
+    classes_for(unit).into_iter().map(|c| (c, language)).collect()
+}
+
+/// The provider classes that could take `unit`.
+fn classes_for(unit: &Unit) -> Vec<u8> {
+    let need = unit
+        .members
+        .iter()
+        .map(|m| m.complexity)
+        .max()
+        .unwrap_or(Complexity::Low);
+    let mut out = Vec::new();
+    for g in ProviderGender::ALL {
+        let gender_ok = unit.members.iter().all(|m| match m.gender_preference {
+            GenderPreference::Any => true,
+            GenderPreference::Female => *g == ProviderGender::Female,
+            GenderPreference::Male => *g == ProviderGender::Male,
+        });
+        if !gender_ok {
+            continue;
+        }
+        for c in Complexity::ALL.iter().filter(|c| **c >= need) {
+            for f in [false, true] {
+                if f || unit.members.len() == 1 {
+                    out.push((*g as u8) * 6 + (*c as u8) * 2 + u8::from(f));
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Grid {
     fn new(problem: &Problem, history: &[History]) -> Self {
         let open_until: Vec<u32> = history.iter().map(|h| h.open_until).collect();
-        let mut all: Vec<u32> = (0..problem.providers.len())
+        let mut sorted: Vec<u32> = (0..problem.providers.len())
             .filter(|&i| history[i].offered > 0)
             .map(rank_u32)
             .collect();
-        all.sort_by_key(|&p| std::cmp::Reverse(open_until[p as usize]));
-        let mut cells: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
-        for &p in &all {
-            let l = problem.providers[p as usize].location;
-            cells.entry(cell_of(l.latitude, l.longitude)).or_default().push(p);
+        sorted.sort_by_key(|&p| std::cmp::Reverse(open_until[p as usize]));
+        let mut all: FxHashMap<Bucket, Vec<u32>> = FxHashMap::default();
+        let mut cells: FxHashMap<(Bucket, i32, i32), Vec<u32>> = FxHashMap::default();
+        for &p in &sorted {
+            let provider = &problem.providers[p as usize];
+            let class = class_of(provider);
+            let (i, j) = cell_of(provider.location.latitude, provider.location.longitude);
+            let languages = provider.languages.iter().map(|l| Some(*l));
+            for bucket in std::iter::once(None).chain(languages).map(|l| (class, l)) {
+                all.entry(bucket).or_default().push(p);
+                cells.entry((bucket, i, j)).or_default().push(p);
+            }
         }
         Self { cells, all, open_until }
     }
 
-    /// Providers still open at `rank` that may lie within `radius_km` of the unit: calls `visit`
-    /// on a superset of them.
-    fn visit_open(&self, unit: &Unit, rank: u32, radius_km: f64, mut visit: impl FnMut(u32)) {
+    /// Providers of `classes` still open at `rank` that may lie within `radius_km` of the unit:
+    /// calls `visit` on a superset of them.
+    fn visit_open(&self, unit: &Unit, buckets: &[Bucket], rank: u32, radius_km: f64, mut visit: impl FnMut(u32)) {
         let open = |p: &u32| self.open_until[*p as usize] >= rank;
+        let everywhere = |visit: &mut dyn FnMut(u32)| {
+            for b in buckets {
+                if let Some(list) = self.all.get(b) {
+                    list.iter().take_while(|p| open(p)).for_each(|&p| visit(p));
+                }
+            }
+        };
         let (lat, lon) = (unit.location.latitude, unit.location.longitude);
         let angle = radius_km / EARTH_RADIUS_KM;
-        let cos_lat = lat.to_radians().cos();
-        let lon_arg = angle.sin() / cos_lat;
+        let lon_arg = angle.sin() / lat.to_radians().cos();
         if !radius_km.is_finite() || angle >= std::f64::consts::FRAC_PI_2 || !(0.0..0.99).contains(&lon_arg) {
-            self.all.iter().take_while(|p| open(p)).for_each(|&p| visit(p));
-            return;
+            return everywhere(&mut visit);
         }
         let dlat = angle.to_degrees() * 1.000_001 + 1e-9;
         let dlon = lon_arg.asin().to_degrees() * 1.000_001 + 1e-9;
         let (c0, c1) = (cell_of(lat - dlat, lon - dlon), cell_of(lat + dlat, lon + dlon));
-        let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1);
+        let cells = i64::from(c1.0 - c0.0 + 1) * i64::from(c1.1 - c0.1 + 1) * buckets.len() as i64;
         if cells > self.cells.len() as i64 {
-            self.all.iter().take_while(|p| open(p)).for_each(|&p| visit(p));
-            return;
+            return everywhere(&mut visit);
         }
-        for i in c0.0..=c1.0 {
-            for j in c0.1..=c1.1 {
-                if let Some(list) = self.cells.get(&(i, j)) {
-                    list.iter().take_while(|p| open(p)).for_each(|&p| visit(p));
+        for &b in buckets {
+            for i in c0.0..=c1.0 {
+                for j in c0.1..=c1.1 {
+                    if let Some(list) = self.cells.get(&(b, i, j)) {
+                        list.iter().take_while(|p| open(p)).for_each(|&p| visit(p));
+                    }
                 }
             }
         }
@@ -362,7 +423,7 @@ fn check_unit(problem: &Problem, history: &[History], grid: &Grid, outcome: &[Op
             .filter_map(|m| m.travel.max_km())
             .fold(f64::INFINITY, f64::min),
     };
-    grid.visit_open(unit, rank, radius, |i| {
+    grid.visit_open(unit, &buckets_for(unit), rank, radius, |i| {
         if own.is_some_and(|(o, _)| o == i) {
             return;
         }
@@ -451,7 +512,9 @@ fn figures(problem: &Problem, outcome: &[Option<u32>]) -> (Vec<Breakdown>, Vec<B
             let wait = (as_of - m.registered_at.date_naive()).num_days() as f64;
             for g in [
                 tiers.entry(unit.tier).or_default(),
-                communities.entry(m.community.as_str()).or_default(),
+                communities
+                    .entry(problem.communities.get(m.community as usize).map_or("", String::as_str))
+                    .or_default(),
             ] {
                 g.persons += 1;
                 if let Some((_, d)) = placed {
