@@ -315,28 +315,51 @@ impl<R: Read, T: CsvRecord> CsvReader<R, T> {
         &self.warnings
     }
 
-    fn row(&self, line: u64) -> Result<Row<T>, RowError> {
-        let names = T::REQUIRED.iter().chain(T::OPTIONAL);
-        let texts = names
-            .enumerate()
-            .map(|(i, field)| {
-                std::str::from_utf8(self.columns.get(&self.record, i))
-                    .map(str::to_owned)
-                    .map_err(|_| RowError {
-                        line,
-                        error: FieldError::new(
-                            *field,
-                            ErrorCode::InvalidEncoding,
-                            format!("{field} is not valid UTF-8 text"),
-                        ),
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Row {
-            line,
-            input: T::from_texts(texts),
-        })
+    /// The header's column positions, for [`decode`].
+    pub fn columns(&self) -> &Columns {
+        &self.columns
     }
+
+    /// Read the next record without decoding it, returning the physical line where it starts;
+    /// `None` at the end. With [`decode`], lets a caller decode and validate records on other
+    /// threads while this one reads.
+    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Option<Result<u64, CsvError>> {
+        match self.reader.read_byte_record(record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let start = record.position().map_or(0, csv::Position::byte);
+                Some(Ok(self.reader.get_mut().line_at(start)))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                Some(Err(read_error(&e, line)))
+            }
+        }
+    }
+}
+
+/// Decode a record read by [`CsvReader::read_record`] into a row of text fields.
+pub fn decode<T: CsvRecord>(columns: &Columns, record: &csv::ByteRecord, line: u64) -> Result<Row<T>, RowError> {
+    let names = T::REQUIRED.iter().chain(T::OPTIONAL);
+    let texts = names
+        .enumerate()
+        .map(|(i, field)| {
+            std::str::from_utf8(columns.get(record, i))
+                .map(str::to_owned)
+                .map_err(|_| RowError {
+                    line,
+                    error: FieldError::new(
+                        *field,
+                        ErrorCode::InvalidEncoding,
+                        format!("{field} is not valid UTF-8 text"),
+                    ),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Row {
+        line,
+        input: T::from_texts(texts),
+    })
 }
 
 impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {
@@ -344,18 +367,12 @@ impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {
     type Item = Result<Result<Row<T>, RowError>, CsvError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => {
-                let start = self.record.position().map_or(0, csv::Position::byte);
-                let line = self.reader.get_mut().line_at(start);
-                Some(Ok(self.row(line)))
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                Some(Err(read_error(&e, line)))
-            }
-        }
+        let mut record = std::mem::take(&mut self.record);
+        let item = self
+            .read_record(&mut record)
+            .map(|line| line.map(|line| decode(&self.columns, &record, line)));
+        self.record = record;
+        item
     }
 }
 

@@ -46,7 +46,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = pas_synth::Config {
         invalid_rate: args.invalid_rate,
-        ..pas_synth::Config::new(args.patients, args.providers, args.seed, args.as_of.unwrap_or_else(crate::today))
+        ..pas_synth::Config::new(
+            args.patients,
+            args.providers,
+            args.seed,
+            args.as_of.unwrap_or_else(crate::today),
+        )
     };
     let spinner = crate::progress::spinner("generating");
     let province = pas_synth::generate(&config);

@@ -90,7 +90,8 @@ fn open<T: pas_core::csv_input::CsvRecord>(
 }
 
 fn name_of(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn warn(file: &str, warnings: &[CsvWarning]) {
@@ -103,28 +104,54 @@ fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
     let file = name_of(path);
     let (mut reader, bar) = open::<RegistrationInput>(path, "patients.csv")?;
     warn(&file, reader.warnings());
+    let columns = reader.columns().clone();
     let mut out = Patients {
         valid: Vec::new(),
         rejected: Vec::new(),
         problems: Vec::new(),
         rows: 0,
     };
-    let mut chunk: Vec<Result<Row<RegistrationInput>, RowError>> = Vec::with_capacity(CHUNK);
-    loop {
-        chunk.clear();
-        for item in reader.by_ref().take(CHUNK) {
-            chunk.push(item.with_context(|| format!("{} cannot be read as CSV", path.display()))?);
+    // Double buffering: one thread parses the next chunk while the others validate this one.
+    let fill = |reader: &mut CsvReader<_, RegistrationInput>, buf: &mut Vec<(u64, csv::ByteRecord)>| {
+        let mut n = 0;
+        while n < CHUNK {
+            if buf.len() == n {
+                buf.push((0, csv::ByteRecord::new()));
+            }
+            match reader.read_record(&mut buf[n].1) {
+                None => break,
+                Some(line) => buf[n].0 = line.with_context(|| format!("{} cannot be read as CSV", path.display()))?,
+            }
+            n += 1;
         }
-        if chunk.is_empty() {
-            break;
-        }
-        out.rows += chunk.len();
-        let checked: Vec<Checked> = chunk.par_iter().map(|row| check_patient(row, as_of)).collect();
+        anyhow::Ok(n)
+    };
+    let (mut current, mut next) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
+    let mut n = fill(&mut reader, &mut current)?;
+    while n > 0 {
+        let chunk = &current[..n];
+        let (more, checked) = rayon::join(
+            || fill(&mut reader, &mut next),
+            || {
+                chunk
+                    .par_iter()
+                    .map(|(line, record)| check_patient(&pas_core::csv_input::decode(&columns, record, *line), as_of))
+                    .collect::<Vec<_>>()
+            },
+        );
+        out.rows += n;
         for c in checked {
             match c {
-                Checked::Valid(r) => out.valid.push(*r),
-                Checked::Invalid { line, id, reasons, errors } => {
-                    out.problems.extend(errors.iter().map(|e| RowProblem::new(&file, line, e)));
+                Ok(r) => out.valid.push(r),
+                Err(bad) => {
+                    let Invalid {
+                        line,
+                        id,
+                        reasons,
+                        errors,
+                    } = *bad;
+                    out.problems
+                        .extend(errors.iter().map(|e| RowProblem::new(&file, line, e)));
                     out.rejected.push(Rejected {
                         registration_id: id,
                         reasons,
@@ -132,39 +159,41 @@ fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
                 }
             }
         }
+        std::mem::swap(&mut current, &mut next);
+        n = more?;
     }
     bar.finish_and_clear();
     Ok(out)
 }
 
-enum Checked {
-    Valid(Box<Registration>),
-    Invalid {
-        line: u64,
-        id: String,
-        reasons: String,
-        errors: Vec<FieldError>,
-    },
+/// A patient row that failed validation.
+struct Invalid {
+    line: u64,
+    id: String,
+    reasons: String,
+    errors: Vec<FieldError>,
 }
 
-fn check_patient(row: &Result<Row<RegistrationInput>, RowError>, as_of: NaiveDate) -> Checked {
+fn check_patient(
+    row: &Result<Row<RegistrationInput>, RowError>,
+    as_of: NaiveDate,
+) -> Result<Registration, Box<Invalid>> {
     match row {
-        Ok(row) => match Registration::validate(&row.input, as_of) {
-            Ok(r) => Checked::Valid(Box::new(r)),
-            Err(errors) => Checked::Invalid {
+        Ok(row) => Registration::validate(&row.input, as_of).map_err(|errors| {
+            Box::new(Invalid {
                 line: row.line,
                 id: row.input.registration_id.trim().to_owned(),
                 reasons: assess_input(&row.input, as_of).1.codes(),
                 errors: errors.0,
-            },
-        },
+            })
+        }),
         // Not text: nothing of the row can be trusted, not even its id.
-        Err(e) => Checked::Invalid {
+        Err(e) => Err(Box::new(Invalid {
             line: e.line,
             id: String::new(),
             reasons: e.error.code.as_str().to_owned(),
             errors: vec![e.error.clone()],
-        },
+        })),
     }
 }
 
@@ -218,7 +247,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
     let t3 = Instant::now();
     let mut w = writer(&args.out, "matches.csv")?;
-    w.write_record(["rank", "household_id", "registration_id", "tier", "provider_id", "distance_km"])?;
+    w.write_record([
+        "rank",
+        "household_id",
+        "registration_id",
+        "tier",
+        "provider_id",
+        "distance_km",
+    ])?;
     for r in &rows {
         let provider = r.provider_id.as_ref().map_or("", |p| p.as_str());
         let distance = r.distance_km.map(|d| format!("{d:.3}")).unwrap_or_default();
@@ -285,7 +321,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
     if !report.is_fair() {
-        bail!("the independent check of the result failed (see report.json): this is a bug in PAS, do not publish this run");
+        bail!(
+            "the independent check of the result failed (see report.json): this is a bug in PAS, do not publish this run"
+        );
     }
     Ok(())
 }
@@ -299,12 +337,7 @@ fn summary(args: &Args, r: &MatchReport, patient_rows: usize, provider_rows: usi
         eprintln!("pas: … and {} more problems in errors.csv", problems.len() - SHOWN);
     }
     let c = &r.counts;
-    eprintln!(
-        "pas match: seed {}, as of {} → {}",
-        r.seed,
-        r.as_of,
-        args.out.display()
-    );
+    eprintln!("pas match: seed {}, as of {} → {}", r.seed, r.as_of, args.out.display());
     eprintln!(
         "  read {patient_rows} patient rows, {provider_rows} provider rows; {} problems listed in errors.csv",
         problems.len()
