@@ -278,12 +278,14 @@ def candidate_arcs(units, providers) -> tuple[np.ndarray, np.ndarray, np.ndarray
     anywhere = np.flatnonzero(~np.isfinite(limit))
     n_prov = len(p_lat)
     k = min(ANY_NEAREST, n_prov)
-    for s in range(0, len(anywhere), CHUNK) if k > 0 else ():
+    for s in range(0, len(anywhere) if k > 0 else 0, CHUNK):
         rows = anywhere[s:s + CHUNK]
         d, ok = block(rows, 0, n_prov)
-        d = np.where(ok, d, np.inf)
-        nearest = np.argpartition(d, k - 1, axis=1)[:, :k] if k < n_prov else \
-            np.broadcast_to(np.arange(n_prov), (len(rows), n_prov))
+        d = np.where(ok, d, np.inf)  # ineligible providers are never among the nearest
+        if k < n_prov:
+            nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+        else:
+            nearest = np.broadcast_to(np.arange(n_prov), (len(rows), n_prov))
         dist = np.take_along_axis(d, nearest, axis=1)
         r, c = np.nonzero(np.isfinite(dist))
         out_u.append(rows[r])
