@@ -215,6 +215,14 @@ string_id!(
     record_id_ok
 );
 
+string_id!(
+    /// A provider's or clinic's id in the Clinic and Provider Registry (`providers.csv`, §7).
+    /// Same rule as registration ids; preference ties are broken by its byte order (§5).
+    ProviderId,
+    IdKind::RecordId,
+    record_id_ok
+);
+
 impl HouseholdId {
     /// Whether `reg` is this household's registrant (their ids are equal, DOMAIN §2).
     pub fn is_registrant(&self, reg: &RegistrationId) -> bool {

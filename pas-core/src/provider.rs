@@ -6,16 +6,15 @@
 //! fuller record; its capacity settings reduce to these fields.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 use crate::csv_input::CsvRecord;
 use crate::error::{ErrorCode, FieldError, FieldRule, ValidationErrors};
-use crate::identifiers::IdError;
-use crate::location::{self, GeoPoint, LocationSource};
+pub use crate::identifiers::ProviderId;
+use crate::location::{GeoPoint, LocationSource};
 use crate::name::PersonName;
 use crate::postal_code::PostalCode;
 use crate::priority::Complexity;
-use crate::registration::{Language, coordinates, keep, optional_text, parse_bool, required};
+use crate::registration::{Language, coordinates, keep, optional_text, parse_bool, required, resolve_location};
 
 code_enum!(
     /// A provider's gender as listed in the registry (DOMAIN §7). Only `female` and `male` can
@@ -31,37 +30,6 @@ code_enum!(
         Unknown = "unknown",
     }
 );
-
-/// A provider's or clinic's id in the registry: 1–64 visible ASCII characters.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ProviderId(String);
-
-impl ProviderId {
-    /// Parse (trimmed): 1–64 visible ASCII characters, like registration ids.
-    pub fn parse(raw: &str) -> Result<Self, IdError> {
-        crate::identifiers::RegistrationId::parse(raw).map(|r| Self(r.as_str().to_owned()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ProviderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for ProviderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ProviderId({:?})", self.0)
-    }
-}
-
-text_conversions!(ProviderId, IdError, |v| v.0);
 
 /// Parse a `;`-separated list of language codes; blank means English (DOMAIN §7). The result is
 /// sorted and without repeats.
@@ -225,13 +193,7 @@ impl Provider {
         );
         let community = keep(&mut errors, optional_text("community", &input.community));
         let coords = keep(&mut errors, coordinates(&input.latitude, &input.longitude));
-        let location = match (postal_code, coords) {
-            (Some(pc), Some(c)) => keep(
-                &mut errors,
-                location::resolve(c, pc.fsa()).map_err(|e| e.at("postal_code")),
-            ),
-            _ => None,
-        };
+        let location = resolve_location(&mut errors, postal_code, coords);
         let built = (|| {
             let (location, location_source) = location?;
             Some(Self {

@@ -394,13 +394,7 @@ impl Registration {
             }),
         );
         // Location needs both the postal code and the coordinates to be readable.
-        let location = match (postal_code, coordinates) {
-            (Some(pc), Some(coords)) => keep(
-                &mut errors,
-                location::resolve(coords, pc.fsa()).map_err(|e| e.at("postal_code")),
-            ),
-            _ => None,
-        };
+        let location = resolve_location(&mut errors, postal_code, coordinates);
         // §2: `self` exactly when registration_id = household_id.
         if let (Some(r), Some(h), Some(rel)) = (&registration_id, &household_id, relationship) {
             if h.is_registrant(r) != (rel == Relationship::Registrant) {
@@ -458,6 +452,21 @@ impl Registration {
 }
 
 /// The value, or `None` with the error recorded: validation goes on to report every field.
+/// A record's location from its readable postal code and coordinates (DOMAIN §1); an unknown
+/// FSA without coordinates is an error on `postal_code`. `None` when either input was unreadable
+/// (its own error is already recorded).
+pub(crate) fn resolve_location(
+    errors: &mut Vec<FieldError>,
+    postal_code: Option<PostalCode>,
+    coordinates: Option<Option<GeoPoint>>,
+) -> Option<(GeoPoint, LocationSource)> {
+    let (pc, coords) = (postal_code?, coordinates?);
+    keep(
+        errors,
+        location::resolve(coords, pc.fsa()).map_err(|e| e.at("postal_code")),
+    )
+}
+
 pub(crate) fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
 }
