@@ -91,22 +91,29 @@ fn provider(id: &str, lat: f64, lon: f64, places: u32, spec: &[(&str, &str)]) ->
     p
 }
 
-fn problem(people: &[RegistrationInput], providers: &[ProviderInput], seed: u64) -> Problem {
-    let regs: Vec<Registration> = people
+/// A problem over `people` (leaked: a problem borrows its registrations, and tests are short).
+fn problem(people: &[RegistrationInput], providers: &[ProviderInput], seed: u64) -> Problem<'static> {
+    let regs: &'static [Registration] = people
         .iter()
         .map(|p| Registration::validate(p, as_of()).unwrap())
-        .collect();
+        .collect::<Vec<_>>()
+        .leak();
     let provs: Vec<Provider> = providers.iter().map(|p| Provider::validate(p).unwrap()).collect();
-    matching::prepare(&regs, &provs, &MatchOptions { seed, as_of: as_of() })
+    matching::prepare(regs, &provs, &MatchOptions { seed, as_of: as_of() })
 }
 
 /// `registration_id → provider_id` (or "-") for a run, checking fast = naive and a fair report.
-fn outcome(problem: &Problem) -> Vec<(String, String)> {
+fn outcome(problem: &Problem<'_>) -> Vec<(String, String)> {
     let fast = matching::assign(problem);
     assert_eq!(fast, naive::assign(problem), "engine differs from the §5 definition");
     let rows = fast.rows(problem);
     let r = report(problem, &rows);
     assert!(r.is_fair(), "{r:?}");
+    // The verifier reads rows in problem order directly and joins any other order by id:
+    // both must give the same report.
+    let mut reordered = rows.clone();
+    reordered.reverse();
+    assert_eq!(report(problem, &reordered), r, "row order changed the report");
     rows.iter()
         .map(|r| {
             (
@@ -530,7 +537,7 @@ fn province() -> impl Strategy<Value = (Vec<RegistrationInput>, Vec<ProviderInpu
         })
 }
 
-fn rows_text(p: &Problem, a: &Assignment) -> Vec<String> {
+fn rows_text(p: &Problem<'_>, a: &Assignment) -> Vec<String> {
     a.rows(p)
         .iter()
         .map(|r| {

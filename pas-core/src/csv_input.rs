@@ -193,48 +193,46 @@ pub const PATIENT_OPTIONAL_COLUMNS: [&str; 5] = ["community", "latitude", "longi
 
 /// A record type read from a DOMAIN §7 CSV file: its columns, and how to build it from the
 /// texts of one row.
-pub trait CsvRecord: Sized {
+pub trait CsvRecord: Default {
     /// Columns that must be in the header, in DOMAIN §7 order.
     const REQUIRED: &'static [&'static str];
     /// Columns used when present (blank when absent).
     const OPTIONAL: &'static [&'static str];
-    /// Build from the row's texts, in `REQUIRED ++ OPTIONAL` order.
-    fn from_texts(texts: Vec<String>) -> Self;
+    /// The text field of column `i` of `REQUIRED ++ OPTIONAL` (`None` past the end).
+    fn field_mut(&mut self, i: usize) -> Option<&mut String>;
 }
 
 impl CsvRecord for RegistrationInput {
     const REQUIRED: &'static [&'static str] = &PATIENT_COLUMNS;
     const OPTIONAL: &'static [&'static str] = &PATIENT_OPTIONAL_COLUMNS;
 
-    fn from_texts(texts: Vec<String>) -> Self {
-        let mut it = texts.into_iter();
-        let mut f = || it.next().unwrap_or_default();
-        RegistrationInput {
-            registration_id: f(),
-            household_id: f(),
-            relationship: f(),
-            phn: f(),
-            given_name: f(),
-            family_name: f(),
-            birth_date: f(),
-            postal_code: f(),
-            registered_at: f(),
-            status: f(),
-            gender_preference: f(),
-            language: f(),
-            translator_needed: f(),
-            travel: f(),
-            needs: f(),
-            msp_coverage: f(),
-            has_provider: f(),
-            provider_leaving: f(),
-            community: f(),
-            latitude: f(),
-            longitude: f(),
-            phone: f(),
-            email: f(),
-            email_confirm: String::new(),
-        }
+    fn field_mut(&mut self, i: usize) -> Option<&mut String> {
+        Some(match i {
+            0 => &mut self.registration_id,
+            1 => &mut self.household_id,
+            2 => &mut self.relationship,
+            3 => &mut self.phn,
+            4 => &mut self.given_name,
+            5 => &mut self.family_name,
+            6 => &mut self.birth_date,
+            7 => &mut self.postal_code,
+            8 => &mut self.registered_at,
+            9 => &mut self.status,
+            10 => &mut self.gender_preference,
+            11 => &mut self.language,
+            12 => &mut self.translator_needed,
+            13 => &mut self.travel,
+            14 => &mut self.needs,
+            15 => &mut self.msp_coverage,
+            16 => &mut self.has_provider,
+            17 => &mut self.provider_leaving,
+            18 => &mut self.community,
+            19 => &mut self.latitude,
+            20 => &mut self.longitude,
+            21 => &mut self.phone,
+            22 => &mut self.email,
+            _ => return None,
+        })
     }
 }
 
@@ -340,26 +338,34 @@ impl<R: Read, T: CsvRecord> CsvReader<R, T> {
 
 /// Decode a record read by [`CsvReader::read_record`] into a row of text fields.
 pub fn decode<T: CsvRecord>(columns: &Columns, record: &csv::ByteRecord, line: u64) -> Result<Row<T>, RowError> {
-    let names = T::REQUIRED.iter().chain(T::OPTIONAL);
-    let texts = names
-        .enumerate()
-        .map(|(i, field)| {
-            std::str::from_utf8(columns.get(record, i))
-                .map(str::to_owned)
-                .map_err(|_| RowError {
-                    line,
-                    error: FieldError::new(
-                        *field,
-                        ErrorCode::InvalidEncoding,
-                        format!("{field} is not valid UTF-8 text"),
-                    ),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Row {
-        line,
-        input: T::from_texts(texts),
-    })
+    let mut input = T::default();
+    decode_into(columns, record, line, &mut input)?;
+    Ok(Row { line, input })
+}
+
+/// [`decode`] into an existing record, reusing its strings' buffers, so that a worker reading a
+/// million rows allocates nothing per row. On error `into` holds part of the row: do not use it.
+pub fn decode_into<T: CsvRecord>(
+    columns: &Columns,
+    record: &csv::ByteRecord,
+    line: u64,
+    into: &mut T,
+) -> Result<(), RowError> {
+    for (i, field) in T::REQUIRED.iter().chain(T::OPTIONAL).enumerate() {
+        let text = std::str::from_utf8(columns.get(record, i)).map_err(|_| RowError {
+            line,
+            error: FieldError::new(
+                *field,
+                ErrorCode::InvalidEncoding,
+                format!("{field} is not valid UTF-8 text"),
+            ),
+        })?;
+        if let Some(s) = into.field_mut(i) {
+            s.clear();
+            s.push_str(text);
+        }
+    }
+    Ok(())
 }
 
 impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {

@@ -92,25 +92,24 @@ impl CsvRecord for ProviderInput {
     const REQUIRED: &'static [&'static str] = &PROVIDER_COLUMNS;
     const OPTIONAL: &'static [&'static str] = &PROVIDER_OPTIONAL_COLUMNS;
 
-    fn from_texts(texts: Vec<String>) -> Self {
-        let mut it = texts.into_iter();
-        let mut f = || it.next().unwrap_or_default();
-        ProviderInput {
-            provider_id: f(),
-            clinic_id: f(),
-            given_name: f(),
-            family_name: f(),
-            gender: f(),
-            languages: f(),
-            accepting: f(),
-            open_places: f(),
-            max_complexity: f(),
-            accepts_families: f(),
-            postal_code: f(),
-            community: f(),
-            latitude: f(),
-            longitude: f(),
-        }
+    fn field_mut(&mut self, i: usize) -> Option<&mut String> {
+        Some(match i {
+            0 => &mut self.provider_id,
+            1 => &mut self.clinic_id,
+            2 => &mut self.given_name,
+            3 => &mut self.family_name,
+            4 => &mut self.gender,
+            5 => &mut self.languages,
+            6 => &mut self.accepting,
+            7 => &mut self.open_places,
+            8 => &mut self.max_complexity,
+            9 => &mut self.accepts_families,
+            10 => &mut self.postal_code,
+            11 => &mut self.community,
+            12 => &mut self.latitude,
+            13 => &mut self.longitude,
+            _ => return None,
+        })
     }
 }
 

@@ -54,20 +54,28 @@ pub fn assign(problem: &Problem) -> Assignment {
         batch.extend(start..units.len().min(start + BATCH));
         // Parallel, read-only: each unit's first K providers with room for it now. Places only
         // ever decrease, so a provider left out now cannot have room when the unit's turn comes.
-        let prefetched: Vec<Prefetch> = par::map(&batch, |&i| {
-            let mut found = Found::new(K);
-            let complete = live.search(&units[i], &reqs[i], units[i].size(), &remaining, &mut found);
-            Prefetch {
-                candidates: found.keys.iter().map(|k| (k.2, k.0)).collect(),
-                complete,
-            }
-        });
+        let prefetched: Vec<Prefetch> = par::map_init(
+            &batch,
+            || Found::new(K),
+            |found, &i| {
+                found.keys.clear();
+                let complete = live.search(&units[i], &reqs[i], units[i].size(), &remaining, found);
+                let mut candidates = [(u32::MAX, 0.0); K];
+                for (c, k) in candidates.iter_mut().zip(&found.keys) {
+                    *c = (k.2, k.0);
+                }
+                Prefetch {
+                    candidates,
+                    len: found.keys.len(),
+                    complete,
+                }
+            },
+        );
         // Sequential: the walk in priority order.
         for (&i, pre) in batch.iter().zip(&prefetched) {
             let (unit, req) = (&units[i], &reqs[i]);
             let size = unit.size();
-            let mut chosen = pre
-                .candidates
+            let mut chosen = pre.candidates[..pre.len]
                 .iter()
                 .copied()
                 .find(|&(p, _)| remaining[p as usize] >= size);
@@ -87,8 +95,9 @@ pub fn assign(problem: &Problem) -> Assignment {
 }
 
 struct Prefetch {
-    /// `(provider, distance)` in preference order.
-    candidates: Vec<(u32, f64)>,
+    /// `(provider, distance)` in preference order: the first `len`.
+    candidates: [(u32, f64); K],
+    len: usize,
     /// All eligible providers are in `candidates`.
     complete: bool,
 }
@@ -294,16 +303,16 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// Lower bound of §5's distance from `x` to any point in the node's box.
-    fn lower_bound_km(node: &Node, x: &[f64; 3]) -> f64 {
-        let sq: f64 = (0..3)
+    /// Lower bound of the squared chord (unit sphere) from `x` to any point in the node's box.
+    /// Pruning compares squared chords, which grow with §5's distance, so a search computes no
+    /// trigonometry until a provider is a real candidate.
+    fn lower_bound_sq(node: &Node, x: &[f64; 3]) -> f64 {
+        (0..3)
             .map(|a| {
                 let gap = (node.lo[a] - x[a]).max(x[a] - node.hi[a]).max(0.0);
                 gap * gap
             })
-            .sum();
-        let half_chord = (sq.sqrt() / 2.0).min(1.0);
-        2.0 * EARTH_RADIUS_KM * half_chord.asin() - MARGIN_KM
+            .sum()
     }
 
     /// Collect into `found` the best `found.k` eligible providers with `remaining ≥ need`, in
@@ -312,10 +321,12 @@ impl<'a> Index<'a> {
         if r.genders == 0 || self.nodes.is_empty() {
             return true;
         }
-        let mut stack: Vec<(u32, f64)> = Vec::with_capacity(64);
-        stack.push((0, Self::lower_bound_km(&self.nodes[0], &r.xyz)));
+        found.start(r.max_km);
+        let mut stack = std::mem::take(&mut found.stack);
+        stack.clear();
+        stack.push((0, Self::lower_bound_sq(&self.nodes[0], &r.xyz)));
         while let Some((id, lb)) = stack.pop() {
-            if lb > found.bound(r.max_km) {
+            if lb > found.bound_sq {
                 continue;
             }
             let node = &self.nodes[id as usize];
@@ -324,8 +335,8 @@ impl<'a> Index<'a> {
             }
             match node.children {
                 Some((a, b)) => {
-                    let la = Self::lower_bound_km(&self.nodes[a as usize], &r.xyz);
-                    let lb_b = Self::lower_bound_km(&self.nodes[b as usize], &r.xyz);
+                    let la = Self::lower_bound_sq(&self.nodes[a as usize], &r.xyz);
+                    let lb_b = Self::lower_bound_sq(&self.nodes[b as usize], &r.xyz);
                     if la <= lb_b {
                         stack.push((b, lb_b));
                         stack.push((a, la));
@@ -339,8 +350,9 @@ impl<'a> Index<'a> {
                         if remaining[i as usize] < need {
                             continue;
                         }
-                        let (s, _) = &self.each[i as usize];
-                        if s.genders & r.genders == 0
+                        let (s, at) = &self.each[i as usize];
+                        if chord_sq(at, &r.xyz) > found.bound_sq
+                            || s.genders & r.genders == 0
                             || r.langs & !s.langs != 0
                             || s.complexity < r.complexity
                             || (r.family && !s.families)
@@ -349,7 +361,7 @@ impl<'a> Index<'a> {
                         }
                         let p = &self.providers[i as usize];
                         let d = unit.distance_km(p);
-                        if d > found.bound(r.max_km) || !unit.accepts(p, d) {
+                        if d > found.bound_km || !unit.accepts(p, d) {
                             continue;
                         }
                         found.offer(preference(unit, p, i, d));
@@ -357,6 +369,7 @@ impl<'a> Index<'a> {
                 }
             }
         }
+        found.stack = stack;
         found.keys.len() < found.k
     }
 
@@ -390,10 +403,16 @@ impl<'a> Index<'a> {
     }
 }
 
-/// The best `k` keys seen so far, sorted.
+/// The best `k` keys seen so far, sorted, and how far a search still needs to look.
 struct Found {
     k: usize,
     keys: Vec<(f64, u8, u32)>,
+    /// Farthest distance still worth looking at (km), ...
+    bound_km: f64,
+    /// ... and the same as a squared chord, with [`MARGIN_KM`] of slack.
+    bound_sq: f64,
+    /// The search's stack, kept between searches.
+    stack: Vec<(u32, f64)>,
 }
 
 impl Found {
@@ -401,16 +420,16 @@ impl Found {
         Self {
             k,
             keys: Vec::with_capacity(k + 1),
+            bound_km: f64::INFINITY,
+            bound_sq: f64::INFINITY,
+            stack: Vec::with_capacity(64),
         }
     }
 
-    /// Farthest distance still worth looking at.
-    fn bound(&self, max_km: f64) -> f64 {
-        if self.keys.len() == self.k {
-            self.keys.last().map_or(max_km, |k| k.0)
-        } else {
-            max_km
-        }
+    /// A new search within `max_km` (the keys are kept: the caller clears them).
+    fn start(&mut self, max_km: f64) {
+        self.bound_km = max_km;
+        self.bound_sq = chord_sq_of_km(max_km);
     }
 
     fn offer(&mut self, key: (f64, u8, u32)) {
@@ -420,5 +439,28 @@ impl Found {
         let at = self.keys.partition_point(|k| preference_cmp(*k, key).is_lt());
         self.keys.insert(at, key);
         self.keys.truncate(self.k);
+        if self.keys.len() == self.k
+            && let Some(last) = self.keys.last()
+            && last.0 < self.bound_km
+        {
+            self.bound_km = last.0;
+            self.bound_sq = chord_sq_of_km(last.0);
+        }
     }
+}
+
+/// Squared chord between two points on the unit sphere.
+fn chord_sq(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (0..3).map(|i| (a[i] - b[i]) * (a[i] - b[i])).sum()
+}
+
+/// The squared chord of a great-circle distance, plus [`MARGIN_KM`] (a search prunes only
+/// beyond it, so floating-point differences from §5's formula never prune a true candidate).
+fn chord_sq_of_km(km: f64) -> f64 {
+    let half_angle = (km + MARGIN_KM) / (2.0 * EARTH_RADIUS_KM);
+    if !half_angle.is_finite() || half_angle >= std::f64::consts::FRAC_PI_2 {
+        return f64::INFINITY;
+    }
+    let chord = 2.0 * half_angle.sin();
+    chord * chord
 }

@@ -36,7 +36,8 @@
 //!     accepting: "true".into(), open_places: "3".into(), max_complexity: "low".into(),
 //!     accepts_families: "true".into(), postal_code: "V5K 0A2".into(), ..Default::default()
 //! }).unwrap();
-//! let problem = matching::prepare(&[person], &[doctor], &MatchOptions { seed: 0, as_of });
+//! let people = [person];
+//! let problem = matching::prepare(&people, &[doctor], &MatchOptions { seed: 0, as_of });
 //! let result = matching::assign(&problem);
 //! assert_eq!(result.rows(&problem)[0].provider_id.as_ref().map(|p| p.as_str()), Some("P1"));
 //! ```
@@ -72,11 +73,13 @@ pub struct MatchOptions {
     pub as_of: NaiveDate,
 }
 
-/// One waiting person inside a unit, with what matching needs to know about them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
+/// One waiting person inside a unit, with what matching needs to know about them. Borrows the
+/// id from the registration it was built from: a province's worth of id copies costs more than
+/// the match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member<'r> {
     /// Their registration.
-    pub registration_id: RegistrationId,
+    pub registration_id: &'r RegistrationId,
     /// Their own tier (§4).
     pub tier: Tier,
     /// Their complexity (§4): a provider must take at least this.
@@ -95,7 +98,7 @@ pub struct Member {
     pub community: u32,
 }
 
-impl Member {
+impl Member<'_> {
     /// §5, per member: gender, language, distance and complexity.
     pub fn accepts(&self, p: &Provider, distance_km: f64) -> bool {
         self.accepts_wherever(p) && self.travel.max_km().is_none_or(|max| distance_km <= max)
@@ -113,12 +116,12 @@ impl Member {
 }
 
 /// A household's eligible waiting members, matched together (§5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Unit {
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unit<'r> {
     /// The household.
-    pub household_id: HouseholdId,
+    pub household_id: &'r HouseholdId,
     /// Members, by registration id.
-    pub members: Vec<Member>,
+    pub members: Vec<Member<'r>>,
     /// The lowest member tier.
     pub tier: Tier,
     /// The earliest member registration.
@@ -131,7 +134,7 @@ pub struct Unit {
     pub language: Language,
 }
 
-impl Unit {
+impl Unit<'_> {
     /// Number of persons.
     pub fn size(&self) -> u32 {
         u32::try_from(self.members.len()).unwrap_or(u32::MAX)
@@ -159,7 +162,7 @@ impl Unit {
     }
 
     /// The priority key (§5): smaller goes first.
-    pub fn priority_cmp(&self, other: &Unit) -> Ordering {
+    pub fn priority_cmp(&self, other: &Unit<'_>) -> Ordering {
         (
             self.tier,
             self.registered_at,
@@ -183,37 +186,32 @@ impl Unit {
 /// assert_ne!(k, pas_core::matching::tie_key(1, "H1"));
 /// ```
 pub fn tie_key(seed: u64, household_id: &str) -> u64 {
-    let digest = Sha256::new()
-        .chain_update(seed.to_string())
-        .chain_update(b":")
-        .chain_update(household_id)
-        .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    TieKeys::new(seed).key(household_id)
 }
 
 /// A registration that does not enter the match, with every reason (§3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ineligible {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ineligible<'r> {
     /// The registration.
-    pub registration_id: RegistrationId,
+    pub registration_id: &'r RegistrationId,
     /// Every reason, each once.
     pub reasons: Vec<IneligibleReason>,
 }
 
-/// A match problem: units in priority order, providers by id, and who was left out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Problem {
+/// A match problem: units in priority order, providers by id, and who was left out. It borrows
+/// the registrations it was built from (`'r`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem<'r> {
     /// Seed and reference date.
     pub options: MatchOptions,
     /// Units in priority order: rank = index + 1.
-    pub units: Vec<Unit>,
+    pub units: Vec<Unit<'r>>,
     /// Providers sorted by `provider_id` (so index order is §5's tie-break order).
     pub providers: Vec<Provider>,
     /// Registrations that may not wait, sorted by registration id.
-    pub ineligible: Vec<Ineligible>,
-    /// Report groups: each member's `community` column, else their FSA (§6).
+    pub ineligible: Vec<Ineligible<'r>>,
+    /// Report groups (§6): every `community` value, else FSA, among the registrations, in name
+    /// order. [`Member::community`] indexes this list.
     pub communities: Vec<String>,
     /// Provider ids given more than once; none of those rows takes part.
     pub duplicate_providers: Vec<ProviderId>,
@@ -225,98 +223,14 @@ pub struct Problem {
 /// copy (`duplicate_registration_id`: which one is right cannot be known), and when several
 /// non-terminal registrations share a PHN only the earliest-registered (then smallest id) waits,
 /// the others are `already_registered` (§2). Both rules give the same answer for any row order.
-pub fn prepare(registrations: &[Registration], providers: &[Provider], options: &MatchOptions) -> Problem {
+///
+/// At a million registrations the records themselves (~300 MB) are the cost: the function
+/// reads them in memory order once or twice, in parallel, and otherwise sorts small integer
+/// keys, comparing strings only where hashes tie (same household, or a duplicate id or PHN).
+pub fn prepare<'r>(registrations: &'r [Registration], providers: &[Provider], options: &MatchOptions) -> Problem<'r> {
     let as_of = options.as_of;
-    // One parallel pass over the records; everything after works on small keys. (A million
-    // registrations are ~300 MB: each pass over them costs more than sorting the keys.)
-    let mut scans: Vec<Scan> = par::map(registrations, |r| Scan {
-        reasons: eligibility(r).reasons,
-        id_hash: fx_hash(r.registration_id.as_str()),
-        household_hash: fx_hash(r.household_id.as_str()),
-        phn: r.phn.as_u64(),
-        registered_at: r.registered_at.timestamp_micros(),
-        terminal: r.status.is_terminal(),
-    });
-    let id_of = |i: u32| &registrations[i as usize].registration_id;
-
-    // A registration id given twice: every copy is out.
-    let mut ids: Vec<(u64, u32)> = scans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id_hash, index_u32(i)))
-        .collect();
-    par::sort_by(&mut ids, |a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| id_of(a.1).cmp(id_of(b.1)))
-            .then(a.1.cmp(&b.1))
-    });
-    let dup = IneligibleReason::Invalid(ErrorCode::DuplicateRegistrationId);
-    for w in ids.windows(2) {
-        if w[0].0 == w[1].0 && id_of(w[0].1) == id_of(w[1].1) {
-            for k in [w[0].1, w[1].1] {
-                let reasons = &mut scans[k as usize].reasons;
-                if !reasons.contains(&dup) {
-                    reasons.push(dup);
-                }
-            }
-        }
-    }
-    drop(ids);
-
-    // Several non-terminal registrations of one PHN: the earliest waits, the rest are refused.
-    let mut open: Vec<(u64, i64, u32)> = scans
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.terminal)
-        .map(|(i, s)| (s.phn, s.registered_at, index_u32(i)))
-        .collect();
-    par::sort_by(&mut open, |a, b| {
-        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
-            let (ra, rb) = (&registrations[a.2 as usize], &registrations[b.2 as usize]);
-            (ra.registered_at, &ra.registration_id).cmp(&(rb.registered_at, &rb.registration_id))
-        })
-    });
-    for w in open.windows(2) {
-        if w[0].0 == w[1].0 {
-            scans[w[1].2 as usize]
-                .reasons
-                .push(IneligibleReason::Invalid(ErrorCode::AlreadyRegistered));
-        }
-    }
-    drop(open);
-
-    // Households: eligible members sorted by (household, registration id), cut into runs.
-    let mut ineligible = Vec::new();
-    let mut members: Vec<(u64, u32)> = Vec::with_capacity(registrations.len());
-    for (i, s) in scans.iter_mut().enumerate() {
-        if s.reasons.is_empty() {
-            members.push((s.household_hash, index_u32(i)));
-        } else {
-            ineligible.push(Ineligible {
-                registration_id: registrations[i].registration_id.clone(),
-                reasons: std::mem::take(&mut s.reasons),
-            });
-        }
-    }
-    drop(scans);
-    ineligible.sort_by(|a, b| a.registration_id.cmp(&b.registration_id));
-    let household_of = |i: u32| &registrations[i as usize].household_id;
-    par::sort_by(&mut members, |a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| household_of(a.1).cmp(household_of(b.1)))
-            .then_with(|| id_of(a.1).cmp(id_of(b.1)))
-    });
-    let mut starts: Vec<usize> = Vec::new();
-    for k in 0..members.len() {
-        if k == 0 || members[k - 1].0 != members[k].0 || household_of(members[k - 1].1) != household_of(members[k].1) {
-            starts.push(k);
-        }
-    }
-    starts.push(members.len());
-    let runs: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
-
     // Report groups, numbered in name order so the numbering does not depend on threads.
-    let mut communities: Vec<&str> = par::distinct(&members, |m| community_name(&registrations[m.1 as usize]));
+    let mut communities: Vec<&str> = par::distinct(registrations, community_name);
     communities.sort_unstable();
     let community_index: FxHashMap<&str, u32> = communities
         .iter()
@@ -324,35 +238,149 @@ pub fn prepare(registrations: &[Registration], providers: &[Provider], options: 
         .map(|(i, c)| (*c, index_u32(i)))
         .collect();
 
-    let mut units: Vec<Option<Unit>> = par::map(&runs, |&(a, b)| {
-        Some(build_unit(
-            registrations,
-            &members[a..b],
-            &community_index,
-            options.seed,
-            as_of,
-        ))
+    // One parallel pass over the records, in memory order, keeps everything later steps need.
+    let ties = TieKeys::new(options.seed);
+    let mut scans: Vec<Scan> = par::map(registrations, |r| {
+        let a = r.assess(as_of);
+        let registrant = r.is_registrant();
+        Scan {
+            id_hash: fx_hash(r.registration_id.as_str()),
+            household_hash: fx_hash(r.household_id.as_str()),
+            phn: r.phn.as_u64(),
+            // A household's tie key, computed once at its registrant (others: when building).
+            tie_key: if registrant {
+                ties.key(r.household_id.as_str())
+            } else {
+                0
+            },
+            registered_at: r.registered_at,
+            location: r.location,
+            community: community_index.get(community_name(r)).copied().unwrap_or(u32::MAX),
+            tier: a.tier,
+            complexity: a.complexity,
+            gender_preference: r.gender_preference,
+            language: r.language,
+            translator_needed: r.translator_needed,
+            travel: r.travel,
+            eligible: eligibility(r).is_eligible(),
+            terminal: r.status.is_terminal(),
+            registrant,
+            duplicate: false,
+            already: false,
+        }
     });
-    drop(members);
+    let id_of = |i: u32| &registrations[i as usize].registration_id;
+    let household_of = |i: u32| &registrations[i as usize].household_id;
 
-    // Priority order (§5), sorting small keys rather than units.
-    let mut keys: Vec<(Tier, i64, u64, u32)> = units
-        .iter()
-        .enumerate()
-        .filter_map(|(i, u)| {
-            u.as_ref()
-                .map(|u| (u.tier, u.registered_at.timestamp_micros(), u.tie_key, index_u32(i)))
-        })
-        .collect();
-    par::sort_by(&mut keys, |a, b| {
-        (a.0, a.1, a.2)
-            .cmp(&(b.0, b.1, b.2))
-            .then_with(|| match (&units[a.3 as usize], &units[b.3 as usize]) {
-                (Some(x), Some(y)) => x.priority_cmp(y),
-                _ => Ordering::Equal,
+    // A registration id given twice: every copy is out. (One key buffer serves all three
+    // groupings below: fresh memory is slow to touch.)
+    let mut keys: Vec<Slot> = scans.iter().enumerate().map(|(i, s)| Slot::new(s.id_hash, i)).collect();
+    par::sort_unstable_by_key(&mut keys, |k| (k.hash, k.index));
+    for run in keys.chunk_by_mut(|a, b| a.hash == b.hash).filter(|run| run.len() > 1) {
+        // Equal hashes: duplicates, or (rarely) different ids. Sorting by id makes copies adjacent.
+        run.sort_unstable_by(|a, b| id_of(a.index).cmp(id_of(b.index)).then(a.index.cmp(&b.index)));
+        for w in run.windows(2) {
+            if id_of(w[0].index) == id_of(w[1].index) {
+                scans[w[0].index as usize].duplicate = true;
+                scans[w[1].index as usize].duplicate = true;
+            }
+        }
+    }
+
+    // Several non-terminal registrations of one PHN: the earliest waits (then the smallest id),
+    // the rest are refused.
+    keys.clear();
+    keys.extend(
+        scans
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.terminal)
+            .map(|(i, s)| Slot::new(s.phn, i)),
+    );
+    par::sort_unstable_by_key(&mut keys, |k| (k.hash, k.index));
+    for run in keys.chunk_by_mut(|a, b| a.hash == b.hash).filter(|run| run.len() > 1) {
+        run.sort_unstable_by(|a, b| {
+            let (ra, rb) = (&registrations[a.index as usize], &registrations[b.index as usize]);
+            (ra.registered_at, &ra.registration_id, a.index).cmp(&(rb.registered_at, &rb.registration_id, b.index))
+        });
+        for k in &run[1..] {
+            scans[k.index as usize].already = true;
+        }
+    }
+
+    // Households: eligible members grouped by household hash; within a run of equal hashes,
+    // sorted by (household id, registration id), and each household's first member marked.
+    let mut ineligible = Vec::new();
+    keys.clear();
+    for (i, (s, r)) in scans.iter().zip(registrations).enumerate() {
+        if s.eligible && !s.duplicate && !s.already {
+            keys.push(Slot::new(s.household_hash, i));
+        } else {
+            let mut reasons = eligibility(r).reasons;
+            if s.duplicate {
+                reasons.push(IneligibleReason::Invalid(ErrorCode::DuplicateRegistrationId));
+            }
+            if s.already {
+                reasons.push(IneligibleReason::Invalid(ErrorCode::AlreadyRegistered));
+            }
+            ineligible.push(Ineligible {
+                registration_id: &r.registration_id,
+                reasons,
+            });
+        }
+    }
+    ineligible.sort_unstable_by(|a, b| a.registration_id.cmp(b.registration_id));
+    let mut members = keys;
+    par::sort_unstable_by_key(&mut members, |m| (m.hash, m.index));
+    par::for_each_run_mut(
+        &mut members,
+        |a, b| a.hash == b.hash,
+        |run| {
+            if run.len() > 1 {
+                run.sort_unstable_by(|a, b| {
+                    (household_of(a.index), id_of(a.index)).cmp(&(household_of(b.index), id_of(b.index)))
+                });
+            }
+            run[0].first = true;
+            for k in 1..run.len() {
+                run[k].first = household_of(run[k - 1].index) != household_of(run[k].index);
+            }
+        },
+    );
+    let mut starts: Vec<usize> = (0..members.len()).filter(|&k| members[k].first).collect();
+    starts.push(members.len());
+    let runs: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+    drop(starts);
+
+    // Priority order (§5) on each household's key, then the units are built in that order.
+    let scan = |m: &Slot| &scans[m.index as usize];
+    let mut order: Vec<RunKey> = par::map(&runs, |&(a, b)| {
+        let run = &members[a..b];
+        RunKey {
+            tier: run.iter().map(|m| scan(m).tier).min().unwrap_or(Tier::Three),
+            registered_at: run.iter().map(|m| scan(m).registered_at).min().unwrap_or_default(),
+            tie_key: match run.iter().find(|m| scan(m).registrant) {
+                Some(m) => scan(m).tie_key,
+                None => ties.key(household_of(run[0].index).as_str()),
+            },
+            start: index_u32(a),
+            end: index_u32(b),
+        }
+    });
+    drop(runs);
+    par::sort_unstable_by(&mut order, |x, y| {
+        (x.tier, x.registered_at, x.tie_key)
+            .cmp(&(y.tier, y.registered_at, y.tie_key))
+            .then_with(|| {
+                household_of(members[x.start as usize].index).cmp(household_of(members[y.start as usize].index))
             })
     });
-    let units: Vec<Unit> = keys.iter().filter_map(|k| units[k.3 as usize].take()).collect();
+    let units: Vec<Unit<'r>> = par::map(&order, |k| {
+        build_unit(registrations, &scans, &members[k.start as usize..k.end as usize], k)
+    });
+    drop(order);
+    drop(members);
+    drop(scans);
     let communities = communities.into_iter().map(str::to_owned).collect();
 
     let mut sorted: Vec<&Provider> = providers.iter().collect();
@@ -396,67 +424,110 @@ fn fx_hash(s: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(s)
 }
 
-/// A registration reduced to what deduplication and grouping need.
+/// A registration reduced to what deduplication, grouping, ordering and units need, so that
+/// later steps, which visit registrations in household or priority order, read this compact
+/// record rather than the registration.
 struct Scan {
-    reasons: Vec<IneligibleReason>,
     id_hash: u64,
     household_hash: u64,
     phn: u64,
-    registered_at: i64,
+    /// The household's tie key, for registrants.
+    tie_key: u64,
+    registered_at: DateTime<Utc>,
+    location: GeoPoint,
+    community: u32,
+    tier: Tier,
+    complexity: Complexity,
+    gender_preference: GenderPreference,
+    language: Language,
+    translator_needed: bool,
+    travel: Travel,
+    /// §3 eligible.
+    eligible: bool,
     terminal: bool,
+    registrant: bool,
+    /// Its registration id is given more than once.
+    duplicate: bool,
+    /// An earlier non-terminal registration has its PHN.
+    already: bool,
 }
 
-/// A unit from its members `(household hash, registration index)`, in registration-id order.
-fn build_unit(
-    registrations: &[Registration],
-    members: &[(u64, u32)],
-    community_index: &FxHashMap<&str, u32>,
-    seed: u64,
-    as_of: NaiveDate,
-) -> Unit {
-    let reg = |m: &(u64, u32)| &registrations[m.1 as usize];
+/// A registration (`index`) under a grouping key; `first` marks a household's first member.
+struct Slot {
+    hash: u64,
+    index: u32,
+    first: bool,
+}
+
+impl Slot {
+    fn new(hash: u64, index: usize) -> Self {
+        Self {
+            hash,
+            index: index_u32(index),
+            first: false,
+        }
+    }
+}
+
+/// A unit-to-be (`members[start..end]`) with its priority key.
+struct RunKey {
+    tier: Tier,
+    registered_at: DateTime<Utc>,
+    tie_key: u64,
+    start: u32,
+    end: u32,
+}
+
+/// [`tie_key`] for one seed: the hash state after `"{seed}:"` is computed once.
+struct TieKeys(Sha256);
+
+impl TieKeys {
+    fn new(seed: u64) -> Self {
+        Self(Sha256::new().chain_update(seed.to_string()).chain_update(b":"))
+    }
+
+    fn key(&self, household_id: &str) -> u64 {
+        let digest = self.0.clone().chain_update(household_id).finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    }
+}
+
+/// A unit from its members (in registration-id order) and its priority key. The anchor (whose
+/// location and language count) is the registrant if they wait, else the earliest registered.
+fn build_unit<'r>(registrations: &'r [Registration], scans: &[Scan], members: &[Slot], key: &RunKey) -> Unit<'r> {
+    let scan = |m: &Slot| &scans[m.index as usize];
     let anchor = members
         .iter()
-        .map(reg)
-        .find(|r| r.is_registrant())
-        .or_else(|| {
-            members
-                .iter()
-                .map(reg)
-                .min_by(|a, b| a.registered_at.cmp(&b.registered_at))
-        })
-        .unwrap_or_else(|| reg(&members[0]));
-    let members: Vec<Member> = members
+        .find(|m| scan(m).registrant)
+        .or_else(|| members.iter().min_by_key(|m| scan(m).registered_at))
+        .unwrap_or(&members[0]);
+    let members: Vec<Member<'r>> = members
         .iter()
         .map(|m| {
-            let r = reg(m);
-            let a = r.assess(as_of);
+            let s = scan(m);
             Member {
-                registration_id: r.registration_id.clone(),
-                tier: a.tier,
-                complexity: a.complexity,
-                gender_preference: r.gender_preference,
-                language: r.language,
-                translator_needed: r.translator_needed,
-                travel: r.travel,
-                registered_at: r.registered_at,
-                community: community_index.get(community_name(r)).copied().unwrap_or(u32::MAX),
+                registration_id: &registrations[m.index as usize].registration_id,
+                tier: s.tier,
+                complexity: s.complexity,
+                gender_preference: s.gender_preference,
+                language: s.language,
+                translator_needed: s.translator_needed,
+                travel: s.travel,
+                registered_at: s.registered_at,
+                community: s.community,
             }
         })
         .collect();
-    let household_id = anchor.household_id.clone();
     Unit {
-        tie_key: tie_key(seed, household_id.as_str()),
-        household_id,
-        tier: members.iter().map(|m| m.tier).min().unwrap_or(Tier::Three),
-        registered_at: members
-            .iter()
-            .map(|m| m.registered_at)
-            .min()
-            .unwrap_or(anchor.registered_at),
-        location: anchor.location,
-        language: anchor.language,
+        household_id: &registrations[anchor.index as usize].household_id,
         members,
+        tier: key.tier,
+        registered_at: key.registered_at,
+        tie_key: key.tie_key,
+        location: scan(anchor).location,
+        language: scan(anchor).language,
     }
 }
 
@@ -468,35 +539,35 @@ pub struct Assignment {
     pub outcome: Vec<Option<(u32, f64)>>,
 }
 
-/// One row of `matches.csv` (§7): a person of an eligible unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatchRow {
+/// One row of `matches.csv` (§7): a person of an eligible unit. Borrows the ids from the problem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchRow<'p> {
     /// 1-based position of the unit in priority order.
     pub rank: u32,
     /// The household.
-    pub household_id: HouseholdId,
+    pub household_id: &'p HouseholdId,
     /// The person.
-    pub registration_id: RegistrationId,
+    pub registration_id: &'p RegistrationId,
     /// The unit's tier.
     pub tier: Tier,
     /// The provider, when matched.
-    pub provider_id: Option<ProviderId>,
+    pub provider_id: Option<&'p ProviderId>,
     /// Distance from the unit's location to the provider, when matched.
     pub distance_km: Option<f64>,
 }
 
 impl Assignment {
     /// `matches.csv` rows, sorted by rank then registration id (§7).
-    pub fn rows(&self, problem: &Problem) -> Vec<MatchRow> {
+    pub fn rows<'p>(&self, problem: &'p Problem<'_>) -> Vec<MatchRow<'p>> {
         let mut rows = Vec::with_capacity(problem.units.iter().map(|u| u.members.len()).sum());
         for (i, (unit, outcome)) in problem.units.iter().zip(&self.outcome).enumerate() {
             for m in &unit.members {
                 rows.push(MatchRow {
                     rank: index_u32(i + 1),
-                    household_id: unit.household_id.clone(),
-                    registration_id: m.registration_id.clone(),
+                    household_id: unit.household_id,
+                    registration_id: m.registration_id,
                     tier: unit.tier,
-                    provider_id: outcome.map(|(p, _)| problem.providers[p as usize].provider_id.clone()),
+                    provider_id: outcome.map(|(p, _)| &problem.providers[p as usize].provider_id),
                     distance_km: outcome.map(|(_, d)| d),
                 });
             }
@@ -512,7 +583,7 @@ impl Assignment {
 
 /// The preference key of §5 for a unit and a provider: (distance, language flag), then the
 /// provider's index (= id order). Smaller is preferred.
-fn preference(unit: &Unit, p: &Provider, index: u32, distance: f64) -> (f64, u8, u32) {
+fn preference(unit: &Unit<'_>, p: &Provider, index: u32, distance: f64) -> (f64, u8, u32) {
     (distance, u8::from(!p.speaks(unit.language)), index)
 }
 

@@ -19,23 +19,11 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Se
     items.iter().map(f).collect()
 }
 
-/// Stable sort by `cmp`, in parallel when enabled.
-#[cfg(feature = "parallel")]
-pub(crate) fn sort_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
-    items.par_sort_by(cmp);
-}
-
-/// Stable sort by `cmp`, in parallel when enabled.
-#[cfg(not(feature = "parallel"))]
-pub(crate) fn sort_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
-    items.sort_by(cmp);
-}
-
 /// The distinct values of `key` over `items`, in no particular order.
 #[cfg(feature = "parallel")]
 pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
-    items: &[T],
-    key: impl Fn(&T) -> K + Sync + Send,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K + Sync + Send,
 ) -> Vec<K> {
     items
         .par_iter()
@@ -54,8 +42,8 @@ pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
 /// The distinct values of `key` over `items`, in no particular order.
 #[cfg(not(feature = "parallel"))]
 pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
-    items: &[T],
-    key: impl Fn(&T) -> K + Sync + Send,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K + Sync + Send,
 ) -> Vec<K> {
     items
         .iter()
@@ -63,4 +51,72 @@ pub(crate) fn distinct<'a, T: Sync, K: Eq + std::hash::Hash + Send + 'a>(
         .collect::<rustc_hash::FxHashSet<K>>()
         .into_iter()
         .collect()
+}
+
+/// Unstable sort by a key, in parallel when enabled. Callers make keys unique (by adding the
+/// item's index), so the order is still fully determined; unlike the stable sort it needs no
+/// buffer as large as the input.
+#[cfg(feature = "parallel")]
+pub(crate) fn sort_unstable_by_key<T: Send, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K + Sync) {
+    items.par_sort_unstable_by_key(key);
+}
+
+/// Unstable sort by a key, in parallel when enabled.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn sort_unstable_by_key<T: Send, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K + Sync) {
+    items.sort_unstable_by_key(key);
+}
+
+/// Calls `f` on each maximal run of consecutive items that are `same`, in parallel when enabled.
+#[cfg(feature = "parallel")]
+pub(crate) fn for_each_run_mut<T: Send>(
+    items: &mut [T],
+    same: impl Fn(&T, &T) -> bool + Sync + Send,
+    f: impl Fn(&mut [T]) + Sync + Send,
+) {
+    items.par_chunk_by_mut(same).for_each(f);
+}
+
+/// Calls `f` on each maximal run of consecutive items that are `same`, in parallel when enabled.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn for_each_run_mut<T: Send>(
+    items: &mut [T],
+    same: impl Fn(&T, &T) -> bool + Sync + Send,
+    f: impl Fn(&mut [T]) + Sync + Send,
+) {
+    items.chunk_by_mut(same).for_each(f);
+}
+
+/// Unstable sort by a total order, in parallel when enabled.
+#[cfg(feature = "parallel")]
+pub(crate) fn sort_unstable_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
+    items.par_sort_unstable_by(cmp);
+}
+
+/// Unstable sort by a total order, in parallel when enabled.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn sort_unstable_by<T: Send>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
+    items.sort_unstable_by(cmp);
+}
+
+/// `items.iter().map(|x| f(&mut state, x)).collect()` with one `init()` state per worker, in
+/// parallel when enabled: for scratch buffers reused across items.
+#[cfg(feature = "parallel")]
+pub(crate) fn map_init<T: Sync, S, R: Send>(
+    items: &[T],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Vec<R> {
+    items.par_iter().map_init(init, f).collect()
+}
+
+/// `items.iter().map(|x| f(&mut state, x)).collect()` with one `init()` state.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map_init<T: Sync, S, R: Send>(
+    items: &[T],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Vec<R> {
+    let mut state = init();
+    items.iter().map(|x| f(&mut state, x)).collect()
 }

@@ -130,28 +130,26 @@ pub fn report(problem: &Problem, rows: &[MatchRow]) -> MatchReport {
         .enumerate()
         .map(|(i, p)| (p.provider_id.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
-    let person_outcome: FxHashMap<&str, Option<u32>> = rows
-        .iter()
-        .map(|r| {
-            let p = r
-                .provider_id
-                .as_ref()
-                .map(|id| by_id.get(id.as_str()).copied().unwrap_or(u32::MAX));
-            (r.registration_id.as_str(), p)
-        })
-        .collect();
-
+    let provider_of = |r: &MatchRow<'_>| {
+        r.provider_id
+            .map(|id| by_id.get(id.as_str()).copied().unwrap_or(u32::MAX))
+    };
+    let join = Join::new(problem, rows, provider_of);
     // Unit outcomes as the rows state them, and split households.
     let mut families_split = 0;
     let mut outcome: Vec<Option<u32>> = Vec::with_capacity(problem.units.len());
     let mut used = vec![0u64; providers.len()];
     let mut unknown_provider_persons = 0u64;
     let mut at: Vec<Vec<(u32, u64)>> = vec![Vec::new(); providers.len()];
+    let mut person = 0;
     for (rank, unit) in problem.units.iter().enumerate() {
         let each: Vec<Option<u32>> = unit
             .members
             .iter()
-            .map(|m| person_outcome.get(m.registration_id.as_str()).copied().flatten())
+            .map(|m| {
+                person += 1;
+                join.outcome(person - 1, m.registration_id.as_str())
+            })
             .collect();
         if each.windows(2).any(|w| w[0] != w[1]) {
             families_split += 1;
@@ -227,6 +225,52 @@ pub fn report(problem: &Problem, rows: &[MatchRow]) -> MatchReport {
         by_tier,
         by_community,
         language_concordance,
+    }
+}
+
+/// Each person's outcome as the rows state it. `matches.csv` lists persons in the problem's
+/// order (rank, then registration id), so when every row is the expected person the rows are
+/// read in place; in any other case they are joined by registration id.
+enum Join<'a> {
+    /// Row `k` is the `k`-th person of the problem.
+    InOrder(Vec<Option<u32>>),
+    /// By registration id (a person missing from the rows is unmatched).
+    ById(FxHashMap<&'a str, Option<u32>>),
+}
+
+impl<'a> Join<'a> {
+    fn new(
+        problem: &Problem<'_>,
+        rows: &'a [MatchRow<'a>],
+        provider_of: impl Fn(&MatchRow<'_>) -> Option<u32>,
+    ) -> Self {
+        let mut expected = problem
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| u.members.iter().map(move |m| (i + 1, m.registration_id)));
+        let in_order = rows.iter().all(|r| {
+            expected.next().is_some_and(|(rank, id)| {
+                r.rank as usize == rank && (std::ptr::eq(r.registration_id, id) || r.registration_id == id)
+            })
+        }) && expected.next().is_none();
+        if in_order {
+            Join::InOrder(rows.iter().map(provider_of).collect())
+        } else {
+            Join::ById(
+                rows.iter()
+                    .map(|r| (r.registration_id.as_str(), provider_of(r)))
+                    .collect(),
+            )
+        }
+    }
+
+    /// The outcome of the problem's `k`-th person, whose id is `id`.
+    fn outcome(&self, k: usize, id: &str) -> Option<u32> {
+        match self {
+            Join::InOrder(outcomes) => outcomes.get(k).copied().flatten(),
+            Join::ById(map) => map.get(id).copied().flatten(),
+        }
     }
 }
 
