@@ -81,8 +81,19 @@ pub enum ErrorCode {
     InvalidNumber,
     /// §2 the PHN already has a non-terminal registration (the message names that registration's id).
     AlreadyRegistered,
-    /// Two providers share a `provider_id`.
+    /// Two providers share a `provider_id` (or two clinic members a BC Provider ID).
     DuplicateProviderId,
+    /// §10 an endorsement request or endorsement status is not one of its machine's states.
+    InvalidEndorsementStatus,
+    /// §10 a one-time endorsement token is too short, too long or not visible ASCII.
+    InvalidToken,
+    /// An e-mail/SMS template id is not one of the templates pas-core produces.
+    InvalidTemplate,
+    /// §11 a clinic role is not `provider|staff|medical_director`.
+    InvalidRole,
+    /// Clinic opening hours or their date exceptions are not in the accepted syntax, repeat a
+    /// day or date, or have a range that does not close after it opens or overlaps another.
+    InvalidHours,
 }
 
 impl ErrorCode {
@@ -122,6 +133,11 @@ impl ErrorCode {
             Self::InvalidNumber => "invalid_number",
             Self::AlreadyRegistered => "already_registered",
             Self::DuplicateProviderId => "duplicate_provider_id",
+            Self::InvalidEndorsementStatus => "invalid_endorsement_status",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidTemplate => "invalid_template",
+            Self::InvalidRole => "invalid_role",
+            Self::InvalidHours => "invalid_hours",
         }
     }
 }

@@ -16,6 +16,10 @@
 //!   [`FieldError`] at once.
 //! * [`assess`]: priority tier and complexity with the rule that fired (§4).
 //! * [`eligibility()`] / [`assess_input`]: who may wait, with every reason (§3).
+//! * [`attachment`]: a registration's journey (§9) and [`endorsement`]: OneHealthID
+//!   endorsements and the MOA role (§10), as pure transition functions whose e-mails, SMS and
+//!   audit events are returned as data ([`workflow`]).
+//! * [`registry`]: clinics and provider capacity, whose `open_places` feeds matching.
 //!
 //! PHI (names, PHN, birth date, address) never appears in an error message or `Debug` output;
 //! a PHN is shown as `*******215`.
@@ -110,10 +114,12 @@ macro_rules! code_enum {
     };
 }
 
+pub mod attachment;
 pub mod contact;
 pub mod csv_input;
 pub mod date;
 pub mod eligibility;
+pub mod endorsement;
 pub mod error;
 pub mod identifiers;
 pub mod location;
@@ -125,8 +131,10 @@ pub mod postal_code;
 pub mod priority;
 pub mod provider;
 pub mod registration;
+pub mod registry;
 #[cfg(feature = "proptest")]
 pub mod strategies;
+pub mod workflow;
 
 pub use contact::{Email, EmailError, Phone, PhoneError};
 pub use date::{BirthDate, BirthDateError};
@@ -143,3 +151,4 @@ pub use provider::{Provider, ProviderGender, ProviderId, ProviderInput};
 pub use registration::{
     GenderPreference, Household, Language, Registration, RegistrationInput, Relationship, Status, Travel,
 };
+pub use workflow::{Effect, TransitionError};
