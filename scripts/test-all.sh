@@ -9,4 +9,5 @@ cargo test --workspace --all-features --all-targets
 cargo test --workspace --all-features --doc
 # The README's main-job command must keep working.
 cargo run -q -p pas-examples --example validate_households -- --as-of 2026-11-25 > /dev/null
+cargo run -q -p pas-examples --example endorsement > /dev/null
 echo "all tests passed"
