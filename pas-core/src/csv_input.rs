@@ -248,12 +248,70 @@ pub struct Row<T> {
 /// A `patients.csv` row.
 pub type PatientRow = Row<RegistrationInput>;
 
-/// Streaming reader of a §7 CSV file of `T` records.
-pub struct CsvReader<R: Read, T> {
+/// A §7 CSV file opened and its header checked: records as bytes, each with its physical
+/// line. The typed readers ([`CsvReader`], the panel reader) are built on it.
+pub struct RawCsv<R: Read> {
     reader: csv::Reader<LineTracker<R>>,
     columns: Columns,
-    record: csv::ByteRecord,
     warnings: Vec<CsvWarning>,
+}
+
+impl<R: Read> RawCsv<R> {
+    /// Open a CSV file from any reader and resolve `required` and `optional` columns by name.
+    pub fn open(input: R, required: &[&str], optional: &[&str]) -> Result<Self, CsvError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(LineTracker::new(input));
+        let header = reader.byte_headers().map_err(|e| read_error(&e, 1))?.clone();
+        if header.is_empty() || (header.len() == 1 && header.get(0).is_some_and(<[u8]>::is_empty)) {
+            return Err(CsvError::Empty);
+        }
+        let header = strip_bom(header);
+        let (columns, warnings) = Columns::resolve(&header, required, optional)?;
+        Ok(Self {
+            reader,
+            columns,
+            warnings,
+        })
+    }
+
+    /// Warnings about the header (extra columns).
+    pub fn warnings(&self) -> &[CsvWarning] {
+        &self.warnings
+    }
+
+    /// The header's column positions.
+    pub fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    /// Bytes consumed so far (for progress displays).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// Read the next record, returning the physical line where it starts; `None` at the end.
+    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Option<Result<u64, CsvError>> {
+        match self.reader.read_byte_record(record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let start = record.position().map_or(0, csv::Position::byte);
+                Some(Ok(self.reader.get_mut().line_at(start)))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                Some(Err(read_error(&e, line)))
+            }
+        }
+    }
+}
+
+/// Streaming reader of a §7 CSV file of `T` records.
+pub struct CsvReader<R: Read, T> {
+    raw: RawCsv<R>,
+    record: csv::ByteRecord,
     record_type: PhantomData<fn() -> T>,
 }
 
@@ -267,21 +325,9 @@ pub fn read_patients<R: Read>(input: R) -> Result<PatientsReader<R>, CsvError> {
 
 /// Open a §7 CSV file of `T` records from any reader: checks the header, then yields rows.
 pub fn read_csv<T: CsvRecord, R: Read>(input: R) -> Result<CsvReader<R, T>, CsvError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(LineTracker::new(input));
-    let header = reader.byte_headers().map_err(|e| read_error(&e, 1))?.clone();
-    if header.is_empty() || (header.len() == 1 && header.get(0).is_some_and(<[u8]>::is_empty)) {
-        return Err(CsvError::Empty);
-    }
-    let header = strip_bom(header);
-    let (columns, warnings) = Columns::resolve(&header, T::REQUIRED, T::OPTIONAL)?;
     Ok(CsvReader {
-        reader,
-        columns,
+        raw: RawCsv::open(input, T::REQUIRED, T::OPTIONAL)?,
         record: csv::ByteRecord::new(),
-        warnings,
         record_type: PhantomData,
     })
 }
@@ -310,29 +356,19 @@ fn read_error(e: &csv::Error, fallback_line: u64) -> CsvError {
 impl<R: Read, T: CsvRecord> CsvReader<R, T> {
     /// Warnings about the header (extra columns).
     pub fn warnings(&self) -> &[CsvWarning] {
-        &self.warnings
+        self.raw.warnings()
     }
 
     /// The header's column positions, for [`decode`].
     pub fn columns(&self) -> &Columns {
-        &self.columns
+        self.raw.columns()
     }
 
     /// Read the next record without decoding it, returning the physical line where it starts;
     /// `None` at the end. With [`decode`], lets a caller decode and validate records on other
     /// threads while this one reads.
     pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Option<Result<u64, CsvError>> {
-        match self.reader.read_byte_record(record) {
-            Ok(false) => None,
-            Ok(true) => {
-                let start = record.position().map_or(0, csv::Position::byte);
-                Some(Ok(self.reader.get_mut().line_at(start)))
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                Some(Err(read_error(&e, line)))
-            }
-        }
+        self.raw.read_record(record)
     }
 }
 
@@ -375,8 +411,9 @@ impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {
     fn next(&mut self) -> Option<Self::Item> {
         let mut record = std::mem::take(&mut self.record);
         let item = self
+            .raw
             .read_record(&mut record)
-            .map(|line| line.map(|line| decode(&self.columns, &record, line)));
+            .map(|line| line.map(|line| decode(self.raw.columns(), &record, line)));
         self.record = record;
         item
     }

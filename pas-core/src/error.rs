@@ -94,6 +94,20 @@ pub enum ErrorCode {
     /// Clinic opening hours or their date exceptions are not in the accepted syntax, repeat a
     /// day or date, or have a range that does not close after it opens or overlaps another.
     InvalidHours,
+    /// §8 `last_visit_date` is not a date `YYYY-MM-DD` (error).
+    InvalidLastVisit,
+    /// §8 `last_visit_date` is after `as_of` (error).
+    FutureLastVisit,
+    /// §8 the same PHN again for the same practitioner in one panel (error; the first stays).
+    DuplicateInPanel,
+    /// §8 `last_visit_date` is blank (warning).
+    NoLastVisit,
+    /// §8 `last_visit_date` is before the same calendar day 3 years before `as_of` (warning).
+    StaleLastVisit,
+    /// §8 a PHN accepted on the panels of two or more practitioners.
+    PanelConflict,
+    /// §8 a PHN known to the registry with another birth date or family name.
+    DemographicMismatch,
 }
 
 impl ErrorCode {
@@ -138,6 +152,13 @@ impl ErrorCode {
             Self::InvalidTemplate => "invalid_template",
             Self::InvalidRole => "invalid_role",
             Self::InvalidHours => "invalid_hours",
+            Self::InvalidLastVisit => "invalid_last_visit",
+            Self::FutureLastVisit => "future_last_visit",
+            Self::DuplicateInPanel => "duplicate_in_panel",
+            Self::NoLastVisit => "no_last_visit",
+            Self::StaleLastVisit => "stale_last_visit",
+            Self::PanelConflict => "panel_conflict",
+            Self::DemographicMismatch => "demographic_mismatch",
         }
     }
 }

@@ -20,6 +20,8 @@
 //!   endorsements and the MOA role (§10), as pure transition functions whose e-mails, SMS and
 //!   audit events are returned as data ([`workflow`]).
 //! * [`registry`]: clinics and provider capacity, whose `open_places` feeds matching.
+//! * [`panel`]: streaming panel validation (CSV, FHIR R4) and reconciliation with the
+//!   registry (§8).
 //!
 //! PHI (names, PHN, birth date, address) never appears in an error message or `Debug` output;
 //! a PHN is shown as `*******215`.
@@ -126,6 +128,7 @@ pub mod location;
 pub mod matching;
 pub mod name;
 pub mod needs;
+pub mod panel;
 pub mod phn;
 pub mod postal_code;
 pub mod priority;

@@ -1,5 +1,6 @@
 //! `pas`: the PAS command line. `pas generate` writes a synthetic province, `pas match` runs the
-//! province-wide match of DOMAIN §5 over CSV files. (The reference server comes later.)
+//! province-wide match of DOMAIN §5 over CSV files, `pas validate-panel` checks a panel (§8).
+//! (The reference server comes later.)
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod generate;
 mod matching;
+mod panel;
 mod progress;
 
 /// Provincial Attachment System: match BC patients waiting for a family doctor or nurse
@@ -27,6 +29,8 @@ enum Command {
     /// Match waiting patients to providers (DOMAIN §5) and write matches.csv, ineligible.csv,
     /// errors.csv and report.json.
     Match(matching::Args),
+    /// Validate a practitioner's panel (DOMAIN §8; CSV or FHIR R4) and print the JSON report.
+    ValidatePanel(panel::Args),
 }
 
 /// Parse an ISO date argument (`2026-11-25`).
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate::run(&args),
         Command::Match(args) => matching::run(&args),
+        Command::ValidatePanel(args) => panel::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

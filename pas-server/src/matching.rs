@@ -67,11 +67,11 @@ struct Rejected {
     reasons: String,
 }
 
-struct Patients {
-    valid: Vec<Registration>,
+pub(crate) struct Patients {
+    pub(crate) valid: Vec<Registration>,
     rejected: Vec<Rejected>,
     problems: Vec<RowProblem>,
-    rows: usize,
+    pub(crate) rows: usize,
 }
 
 /// Rows validated together on all cores.
@@ -100,7 +100,8 @@ fn warn(file: &str, warnings: &[CsvWarning]) {
     }
 }
 
-fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
+/// Read and validate `patients.csv` on all cores.
+pub(crate) fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
     let file = name_of(path);
     let (mut reader, bar) = open::<RegistrationInput>(path, "patients.csv")?;
     warn(&file, reader.warnings());

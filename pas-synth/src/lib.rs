@@ -80,6 +80,11 @@
 //!   80 % of those, 31–50 for 15 %, 1–4 for 5 % (mean ≈ 20; 0 when not accepting);
 //!   max complexity low 15 %, medium 35, high 50; accepts families 70 %.
 //!
+//! ## Panels
+//!
+//! [`write_panel_csv`] streams a `panel.csv` (DOMAIN §8) of any size with planted errors whose
+//! counts it returns exactly (see the `panels` module docs).
+//!
 //! ## Planted errors
 //!
 //! [`Config::invalid_rate`] × patients rows (rounded) each get exactly one DOMAIN §1 error, one
@@ -100,9 +105,12 @@ use rand_chacha::ChaCha8Rng;
 mod draw;
 mod geo;
 mod names;
+mod panels;
 mod patients;
 mod phns;
 mod providers;
+
+pub use panels::{PLANTED_CODES, PanelConfig, PanelPlanted, practitioner_number, write_panel_csv};
 
 /// The largest province: the PHN scheme issues 80 million distinct PHNs (of the ~81.8 million
 /// valid ones), so [`Config::patients`] is capped here.
