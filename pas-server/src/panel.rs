@@ -111,9 +111,8 @@ fn validate_csv(path: &Path, as_of: NaiveDate, registry: Option<&Registry>) -> a
 
 fn validate_fhir(path: &Path, as_of: NaiveDate, registry: Option<&Registry>) -> anyhow::Result<PanelReport> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // TEMP-FHIR until the fhir module lands
-    let _ = (file, as_of, registry);
-    anyhow::bail!("TEMP-FHIR")
+    pas_core::panel::fhir::validate_fhir(BufReader::with_capacity(1 << 20, file), as_of, registry)
+        .with_context(|| format!("{} is not a usable FHIR panel", path.display()))
 }
 
 fn write_report(report: &PanelReport, out: Option<&Path>) -> anyhow::Result<()> {

@@ -155,3 +155,133 @@ fn a_broken_file_stops_the_run_with_a_clear_message() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open /nonexistent.csv"));
 }
+
+/// `pas generate --panels` then `pas validate-panel --registry`: the report finds exactly the
+/// planted counts, on stdout or in `--out`, with exit code 0 although rows were rejected.
+#[test]
+fn validate_panel_reports_exactly_the_planted_errors() {
+    let dir = tmp("panel");
+    let d = dir.to_str().unwrap();
+    let out = pas(&[
+        "generate",
+        "--patients",
+        "2000",
+        "--providers",
+        "8",
+        "--seed",
+        "4",
+        "--as-of",
+        "2026-11-25",
+        "--panels",
+        "--panel-rows",
+        "12000",
+        "--panel-error-rate",
+        "0.01",
+        "--panel-error",
+        "stale_last_visit=0.03",
+        "--out",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let planted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("panel-planted.json")).unwrap()).unwrap();
+    let panel = dir.join("panel.csv");
+    let registry = dir.join("patients.csv");
+    let out = pas(&[
+        "validate-panel",
+        panel.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
+        "--as-of",
+        "2026-11-25",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["rows", "accepted", "rejected"] {
+        assert_eq!(report[key], planted[key], "{key}");
+    }
+    let codes = planted["codes"].as_object().unwrap();
+    for (code, n) in codes {
+        let found = match code.as_str() {
+            "panel_conflict" => report["conflicts"].as_array().unwrap().len(),
+            "demographic_mismatch" => report["mismatches"].as_array().unwrap().len(),
+            "attached_from_waitlist" => report["attached"].as_array().unwrap().len(),
+            _ => ["errors", "warnings"]
+                .iter()
+                .flat_map(|k| report[*k].as_array().unwrap())
+                .filter(|f| f["code"] == code.as_str())
+                .count(),
+        };
+        assert_eq!(found as u64, n.as_u64().unwrap(), "{code}");
+    }
+    assert!(codes["stale_last_visit"].as_u64().unwrap() > codes["no_last_visit"].as_u64().unwrap());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rows,") && stderr.contains("accepted"), "{stderr}");
+    // No PHN of the file appears in the report: they are masked.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first_phn = std::fs::read_to_string(&panel)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(!text.contains(&first_phn));
+
+    let json = dir.join("report.json");
+    let out = pas(&[
+        "validate-panel",
+        panel.to_str().unwrap(),
+        "--as-of",
+        "2026-11-25",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(written["rows"], planted["rows"]);
+}
+
+#[test]
+fn validate_panel_reads_fhir_and_refuses_unusable_files() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/fhir/standalone-group.json"
+    );
+    let out = pas(&["validate-panel", fixture, "--as-of", "2026-11-25"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rows"].as_u64().unwrap() > 0);
+    assert!(
+        report["errors"][0]["pointer"]
+            .as_str()
+            .unwrap()
+            .starts_with("/contained/")
+    );
+
+    let dir = tmp("panel-bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let no_columns = dir.join("panel.csv");
+    std::fs::write(&no_columns, "phn,given_name\n9698658215,Ann\n").unwrap();
+    let out = pas(&["validate-panel", no_columns.to_str().unwrap(), "--as-of", "2026-11-25"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing required column(s): msp_practitioner_number, family_name, birth_date"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("9698658215"));
+
+    let out = pas(&["validate-panel", dir.join("absent.csv").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
+
+    let not_fhir = dir.join("panel.json");
+    std::fs::write(&not_fhir, "{\"resourceType\": \"Patient\"}").unwrap();
+    let out = pas(&["validate-panel", not_fhir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a usable FHIR panel"));
+}

@@ -37,7 +37,8 @@ pub struct PanelFields<'a> {
     pub postal_code: &'a str,
     /// `last_visit_date`, `YYYY-MM-DD` (blank → `no_last_visit`).
     pub last_visit_date: &'a str,
-    /// Fields whose bytes were not UTF-8 text, as a bit set over [`FIELDS`] order; such a field
+    /// Fields whose bytes were not UTF-8 text, as a bit set (bit `i` = the `i`-th field above,
+    /// in file order); such a field
     /// is blank here and gets `invalid_encoding`.
     pub not_text: u8,
 }
@@ -295,10 +296,10 @@ pub struct PanelCheck<'r> {
     as_of: NaiveDate,
     stale_before: NaiveDate,
     registry: Option<&'r Registry>,
-    /// PHN → first practitioner and line.
-    seen: FxHashMap<u64, Seen>,
+    /// PHN (as its [`key`]) → first practitioner and line: 12 bytes per distinct PHN.
+    seen: FxHashMap<u32, Seen>,
     /// PHNs accepted for more than one practitioner → the other practitioners and lines.
-    others: FxHashMap<u64, Vec<Seen>>,
+    others: FxHashMap<u32, Vec<Seen>>,
     /// FHIR locations of recorded rows, to give conflicts their pointers (CSV uses lines). Not
     /// keyed by entry: contained Patients of two Groups share entry indices.
     pointers: Vec<(usize, String)>,
@@ -317,6 +318,11 @@ impl fmt::Debug for PanelCheck<'_> {
             .field("accepted", &self.report.accepted)
             .finish_non_exhaustive()
     }
+}
+
+/// A PHN as 32 bits: digits 2–9 (its check digit follows from them, and the first is 9).
+fn key(phn: Phn) -> u32 {
+    ((phn.as_u64() / 10) % 100_000_000) as u32
 }
 
 /// Packs a practitioner number (`[A-Z0-9]{5}`) into base 36 (< 36⁵ < 2³²).
@@ -536,7 +542,8 @@ impl<'r> PanelCheck<'r> {
             }
         };
         let seen = Seen { practitioner: p, line };
-        match self.seen.entry(phn.as_u64()) {
+        let key = key(phn);
+        match self.seen.entry(key) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(seen);
                 true
@@ -545,7 +552,7 @@ impl<'r> PanelCheck<'r> {
                 if o.get().practitioner == p {
                     return false;
                 }
-                let others = self.others.entry(phn.as_u64()).or_default();
+                let others = self.others.entry(key).or_default();
                 if others.iter().any(|s| s.practitioner == p) {
                     return false;
                 }
@@ -602,7 +609,7 @@ impl<'r> PanelCheck<'r> {
         let csv = self.pointers.is_empty();
         let mut conflicts: Vec<(u32, Conflict)> = Vec::with_capacity(self.others.len());
         for (phn, others) in &self.others {
-            let (Some(first), Ok(p)) = (self.seen.get(phn), Phn::from_u64(*phn)) else {
+            let (Some(first), Some(p)) = (self.seen.get(phn), Phn::from_body(*phn)) else {
                 continue;
             };
             let practitioners = std::iter::once(*first)

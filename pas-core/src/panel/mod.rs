@@ -11,7 +11,7 @@
 //!   [`PanelFields`] (borrowed text), so every source gets the same codes.
 //! * [`Registry`] is a snapshot of the Health Connect Registry keyed by PHN; given one,
 //!   `PanelCheck` also reports `demographic_mismatch` and the registrations to attach.
-//! * Memory grows with the number of *distinct* PHNs (16 bytes each in one hash table:
+//! * Memory grows with the number of *distinct* PHNs (12 bytes each in one hash table:
 //!   PHN → first practitioner and line), never with rows: a 5-million-row panel streams
 //!   through a fixed CSV buffer.
 //!
