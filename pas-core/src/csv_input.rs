@@ -93,6 +93,12 @@ impl Columns {
         Ok((Self { index }, warnings))
     }
 
+    /// The record position of column `i` (in `required ++ optional` order); `None` when the
+    /// header lacks that (optional) column.
+    pub fn position(&self, i: usize) -> Option<usize> {
+        self.index.get(i).copied().flatten()
+    }
+
     /// The field of column `i` (in `required ++ optional` order) of `record`; absent → empty.
     pub fn get<'r>(&self, record: &'r csv::ByteRecord, i: usize) -> &'r [u8] {
         self.index

@@ -14,7 +14,7 @@ use crate::error::{ErrorCode, FieldRule};
 /// Stricter than chrono's `%Y-%m-%d` (which also takes `2024-1-5`), because CSV exchange
 /// between systems should have one spelling per date.
 pub fn parse_iso_date(raw: &str) -> Option<NaiveDate> {
-    let b = raw.trim().as_bytes();
+    let b = crate::trim(raw).as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -82,7 +82,7 @@ impl FieldRule for BirthDateError {
 impl BirthDate {
     /// Parse `YYYY-MM-DD` and check it against `as_of`.
     pub fn parse(raw: &str, as_of: NaiveDate) -> Result<Self, BirthDateError> {
-        if raw.trim().is_empty() {
+        if crate::trim(raw).is_empty() {
             return Err(BirthDateError::Empty);
         }
         let date = parse_iso_date(raw).ok_or(BirthDateError::NotADate)?;

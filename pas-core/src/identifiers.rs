@@ -77,7 +77,7 @@ impl FieldRule for IdError {
 /// Five `[A-Z0-9]` characters; lower-case letters are upper-cased first, because EMR exports
 /// and hand-typed forms vary in case while the number itself does not.
 fn parse_msp(raw: &str, kind: IdKind) -> Result<[u8; 5], IdError> {
-    let t = raw.trim();
+    let t = crate::trim(raw);
     if t.is_empty() {
         return Err(IdError::Empty { kind });
     }
@@ -152,7 +152,7 @@ macro_rules! string_id {
         impl $name {
             /// Parse (trimmed) and check the identifier's rule.
             pub fn parse(raw: &str) -> Result<Self, IdError> {
-                let t = raw.trim();
+                let t = crate::trim(raw);
                 if t.is_empty() {
                     return Err(IdError::Empty { kind: $kind });
                 }

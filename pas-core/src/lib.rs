@@ -74,6 +74,18 @@ macro_rules! text_conversions {
     };
 }
 
+/// `s.trim()`, without decoding characters when `s` starts and ends with visible ASCII (the
+/// usual case in files): trimming is on every field of every row, and the general path costs
+/// more than the rest of a short field's check.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Defines a closed text enum: the codes, `FromStr` (trimmed, case-insensitive), `Display`
 /// and serde as the code.
 macro_rules! code_enum {
@@ -98,7 +110,7 @@ macro_rules! code_enum {
             type Err = $crate::error::FieldError;
             /// Trimmed and case-insensitive, so spreadsheet exports (`Female`) are accepted.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
+                let t = $crate::trim(s);
                 $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
                 Err($crate::error::FieldError::new(
                     $what,

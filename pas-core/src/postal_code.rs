@@ -62,7 +62,7 @@ impl FieldRule for PostalCodeError {
 impl PostalCode {
     /// Parse: trimmed, upper-cased, one optional space between FSA and LDU.
     pub fn parse(raw: &str) -> Result<Self, PostalCodeError> {
-        let t = raw.trim().as_bytes();
+        let t = crate::trim(raw).as_bytes();
         if t.is_empty() {
             return Err(PostalCodeError::Empty);
         }
@@ -110,7 +110,7 @@ impl PostalCode {
 impl Fsa {
     /// Parse an FSA (`V8W`, case-insensitive, trimmed).
     pub fn parse(raw: &str) -> Result<Self, PostalCodeError> {
-        let t = raw.trim().as_bytes();
+        let t = crate::trim(raw).as_bytes();
         match t {
             [] => Err(PostalCodeError::Empty),
             &[a, d, l] => {

@@ -390,7 +390,7 @@ impl<'r> PanelCheck<'r> {
         self.row_errors = 0;
         let not_text = |i: usize| f.not_text & (1 << i) != 0;
         // The PHN first, so every finding of the row can carry it masked.
-        let phn_text = f.phn.trim();
+        let phn_text = crate::trim(f.phn);
         let phn = Phn::parse(phn_text).ok();
 
         let practitioner = self.required(at, f, 0, f.msp_practitioner_number, phn, |t| {
@@ -458,7 +458,7 @@ impl<'r> PanelCheck<'r> {
             self.error(at, field, ErrorCode::InvalidEncoding, phn);
             return None;
         }
-        let text = raw.trim();
+        let text = crate::trim(raw);
         if text.is_empty() {
             self.error(at, field, ErrorCode::MissingField, phn);
             return None;
@@ -488,7 +488,7 @@ impl<'r> PanelCheck<'r> {
             self.error(at, field, ErrorCode::InvalidEncoding, phn);
             return None;
         }
-        let text = raw.trim();
+        let text = crate::trim(raw);
         if text.is_empty() {
             return Some(None);
         }
@@ -507,7 +507,7 @@ impl<'r> PanelCheck<'r> {
             self.error(at, field, ErrorCode::InvalidEncoding, phn);
             return None;
         }
-        let text = raw.trim();
+        let text = crate::trim(raw);
         if text.is_empty() {
             self.warning(at, field, ErrorCode::NoLastVisit, phn);
             return None;

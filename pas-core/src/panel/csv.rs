@@ -76,16 +76,25 @@ impl<'r, R: Read> PanelReader<'r, R> {
             }
         };
         let columns = self.raw.columns();
+        let record = &self.record;
+        let bytes = record.as_slice();
+        // One UTF-8 check for the whole record; a field is then text iff it starts and ends on
+        // character boundaries (a field of a valid record can still split a character).
+        let whole = std::str::from_utf8(bytes).ok();
         let mut fields = PanelFields::default();
         for i in 0..FIELDS.len() {
-            let bytes = columns.get(&self.record, i);
-            match std::str::from_utf8(bytes) {
-                Ok(text) => {
-                    if let Some(slot) = fields.slot(i) {
-                        *slot = text;
-                    }
-                }
-                Err(_) => fields.not_text |= 1 << i,
+            // An absent column or a short row: the field is blank.
+            let Some(range) = columns.position(i).and_then(|j| record.range(j)) else {
+                continue;
+            };
+            let text = match whole {
+                Some(whole) => whole.get(range),
+                None => bytes.get(range).and_then(|b| std::str::from_utf8(b).ok()),
+            };
+            match (text, fields.slot(i)) {
+                (Some(text), Some(slot)) => *slot = text,
+                (None, _) => fields.not_text |= 1 << i,
+                (Some(_), None) => {}
             }
         }
         Ok(Some(self.check.check(&Location::Line { line }, &fields)))
