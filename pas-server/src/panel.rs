@@ -87,6 +87,8 @@ fn validate_csv(path: &Path, as_of: NaiveDate, registry: Option<&Registry>) -> a
     let bar = crate::progress::bytes("panel", len);
     let mut panel = read_panel(BufReader::with_capacity(1 << 20, file), as_of, registry)
         .with_context(|| format!("{} is not a usable panel.csv", path.display()))?;
+    // About 64 bytes per row: size the PHN index once instead of growing it.
+    panel.reserve(usize::try_from(len / 64).unwrap_or(0).min(100_000_000));
     for w in panel.header_warnings() {
         eprintln!("pas: warning: {}:{}: {}", path.display(), w.line, w.message);
     }

@@ -360,6 +360,12 @@ impl<'r> PanelCheck<'r> {
         }
     }
 
+    /// Make room for about `rows` more distinct PHNs, so a large panel does not grow (and
+    /// rehash) its index step by step. A hint: more rows than reserved still work.
+    pub fn reserve(&mut self, rows: usize) {
+        self.seen.reserve(rows);
+    }
+
     /// The report so far (counts for a progress display).
     pub fn report(&self) -> &PanelReport {
         &self.report

@@ -50,6 +50,12 @@ impl<'r, R: Read> PanelReader<'r, R> {
         self.raw.warnings()
     }
 
+    /// Make room for about `rows` more rows (e.g. a file's size / 64 bytes per row), see
+    /// [`PanelCheck::reserve`].
+    pub fn reserve(&mut self, rows: usize) {
+        self.check.reserve(rows);
+    }
+
     /// Bytes of the file read so far (for a progress bar).
     pub fn bytes_read(&self) -> u64 {
         self.raw.bytes_read()
