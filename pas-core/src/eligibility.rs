@@ -8,7 +8,7 @@ use serde::de::IntoDeserializer;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, ValidationErrors};
 use crate::postal_code::PostalCode;
 use crate::registration::{Registration, RegistrationInput, Status, parse_bool};
 
@@ -153,26 +153,33 @@ pub fn assess_input(input: &RegistrationInput, as_of: NaiveDate) -> (Option<Regi
             (Some(reg), e)
         }
         Err(errors) => {
-            let bool_of = |field: &str, raw: &str| parse_bool(field, raw).ok();
-            let has = bool_of("has_provider", &input.has_provider);
-            let leaving = bool_of("provider_leaving", &input.provider_leaving);
-            let attached = match (has, leaving) {
-                (Some(false), _) => Some(false),
-                (Some(true), Some(l)) => Some(!l),
-                _ => None,
-            };
-            let invalid = errors.errors().iter().map(|e| e.code).collect();
-            let waiting = input.status.parse::<Status>().ok().map(|s| s == Status::Waiting);
-            let e = Eligibility::from_parts(
-                PostalCode::parse(&input.postal_code).ok().map(PostalCode::is_bc),
-                bool_of("msp_coverage", &input.msp_coverage),
-                attached,
-                invalid,
-                waiting,
-            );
+            let e = invalid_eligibility(input, &errors);
             (None, e)
         }
     }
+}
+
+/// The §3 verdict of an input that failed validation with `errors`: each error's code, plus
+/// whatever §3 reasons can still be read from the fields that parse. What
+/// [`assess_input`] gives for an invalid input, without validating it again.
+pub fn invalid_eligibility(input: &RegistrationInput, errors: &ValidationErrors) -> Eligibility {
+    let bool_of = |field: &str, raw: &str| parse_bool(field, raw).ok();
+    let has = bool_of("has_provider", &input.has_provider);
+    let leaving = bool_of("provider_leaving", &input.provider_leaving);
+    let attached = match (has, leaving) {
+        (Some(false), _) => Some(false),
+        (Some(true), Some(l)) => Some(!l),
+        _ => None,
+    };
+    let invalid = errors.errors().iter().map(|e| e.code).collect();
+    let waiting = input.status.parse::<Status>().ok().map(|s| s == Status::Waiting);
+    Eligibility::from_parts(
+        PostalCode::parse(&input.postal_code).ok().map(PostalCode::is_bc),
+        bool_of("msp_coverage", &input.msp_coverage),
+        attached,
+        invalid,
+        waiting,
+    )
 }
 
 #[cfg(test)]

@@ -7,10 +7,9 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use pas_core::csv_input::{CsvError, CsvReader, CsvRecord, read_csv};
-use pas_core::matching::{self, MatchOptions};
-use pas_core::provider::{Provider, ProviderInput};
-use pas_core::{FieldError, Registration, RegistrationInput, assess_input};
+use pas_core::FieldError;
+use pas_core::csv_input::CsvError;
+use pas_core::matching::{self, MatchOptions, RejectedRow, load_patients, load_providers};
 
 use crate::error::PasError;
 use crate::validation::date_arg;
@@ -124,13 +123,14 @@ fn csv_error(file: &str, e: &CsvError) -> PasError {
     }
 }
 
-fn open<T: CsvRecord>(path: &Path, file: &str) -> Result<CsvReader<BufReader<File>, T>, PasError> {
-    let f = File::open(path).map_err(|e| PasError::FileRejected {
-        file: file.to_owned(),
-        code: "file_unreadable".to_owned(),
-        detail: format!("cannot open: {}", e.kind()),
-    })?;
-    read_csv(BufReader::new(f)).map_err(|e| csv_error(file, &e))
+fn open(path: &Path, file: &str) -> Result<BufReader<File>, PasError> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| PasError::FileRejected {
+            file: file.to_owned(),
+            code: "file_unreadable".to_owned(),
+            detail: format!("cannot open: {}", e.kind()),
+        })
 }
 
 fn problem(file: &str, line: u64, e: &FieldError) -> RowProblem {
@@ -143,8 +143,10 @@ fn problem(file: &str, line: u64, e: &FieldError) -> RowProblem {
     }
 }
 
-fn split_codes(codes: &str) -> Vec<String> {
-    codes.split(';').filter(|c| !c.is_empty()).map(str::to_owned).collect()
+fn problems(file: &str, rejected: &[RejectedRow]) -> impl Iterator<Item = RowProblem> {
+    rejected
+        .iter()
+        .flat_map(move |r| r.errors.iter().map(move |e| problem(file, r.line, e)))
 }
 
 /// Run the §5 match on `patients.csv` and `providers.csv` (§7) as of `as_of` (`YYYY-MM-DD`)
@@ -160,54 +162,19 @@ pub fn run_match(patients_csv: String, providers_csv: String, as_of: String, see
     let mut problems = Vec::new();
     let mut ineligible = Vec::new();
 
-    let reader = open::<RegistrationInput>(patients_path, &pfile)?;
-    warnings.extend(
-        reader
-            .warnings()
-            .iter()
-            .map(|w| format!("{pfile}:{}: {}", w.line, w.message)),
-    );
-    let mut registrations = Vec::new();
-    for item in reader {
-        match item.map_err(|e| csv_error(&pfile, &e))? {
-            Ok(row) => match Registration::validate(&row.input, as_of) {
-                Ok(r) => registrations.push(r),
-                Err(errors) => {
-                    problems.extend(errors.errors().iter().map(|e| problem(&pfile, row.line, e)));
-                    ineligible.push(IneligibleRow {
-                        registration_id: row.input.registration_id.trim().to_owned(),
-                        reasons: split_codes(&assess_input(&row.input, as_of).1.codes()),
-                    });
-                }
-            },
-            // Not text: nothing of the row can be trusted, not even its id.
-            Err(e) => {
-                problems.push(problem(&pfile, e.line, &e.error));
-                ineligible.push(IneligibleRow {
-                    registration_id: String::new(),
-                    reasons: vec![e.error.code.as_str().to_owned()],
-                });
-            }
-        }
+    // pas-core's loader: the rows judged exactly as `pas match` judges them.
+    let patients = load_patients(open(patients_path, &pfile)?, as_of).map_err(|e| csv_error(&pfile, &e))?;
+    let providers = load_providers(open(providers_path, &vfile)?).map_err(|e| csv_error(&vfile, &e))?;
+    for (file, list) in [(&pfile, &patients.warnings), (&vfile, &providers.warnings)] {
+        warnings.extend(list.iter().map(|w| format!("{file}:{}: {}", w.line, w.message)));
     }
-
-    let reader = open::<ProviderInput>(providers_path, &vfile)?;
-    warnings.extend(
-        reader
-            .warnings()
-            .iter()
-            .map(|w| format!("{vfile}:{}: {}", w.line, w.message)),
-    );
-    let mut providers = Vec::new();
-    for item in reader {
-        match item.map_err(|e| csv_error(&vfile, &e))? {
-            Ok(row) => match Provider::validate(&row.input) {
-                Ok(p) => providers.push(p),
-                Err(errors) => problems.extend(errors.errors().iter().map(|e| problem(&vfile, row.line, e))),
-            },
-            Err(e) => problems.push(problem(&vfile, e.line, &e.error)),
-        }
-    }
+    problems.extend(self::problems(&pfile, &patients.rejected));
+    problems.extend(self::problems(&vfile, &providers.rejected));
+    ineligible.extend(patients.rejected.iter().map(|r| IneligibleRow {
+        registration_id: r.id.clone(),
+        reasons: r.reasons.reasons.iter().map(|c| c.code().to_owned()).collect(),
+    }));
+    let (registrations, providers) = (patients.valid, providers.valid);
 
     let options = MatchOptions { seed, as_of };
     let prepared = matching::prepare(&registrations, &providers, &options);

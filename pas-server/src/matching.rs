@@ -15,10 +15,12 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use pas_core::csv_input::{CsvReader, CsvWarning, RowError, decode_into, read_csv};
-use pas_core::matching::{self, MatchOptions, MatchRow, report::MatchReport};
-use pas_core::provider::{Provider, ProviderInput};
-use pas_core::{FieldError, Registration, RegistrationInput, assess_input};
+use pas_core::csv_input::CsvWarning;
+use pas_core::matching::{
+    self, MatchOptions, MatchRow, RejectedRow, load_patients, load_providers, report::MatchReport,
+};
+use pas_core::provider::Provider;
+use pas_core::{FieldError, Registration};
 
 /// Options of `pas match`.
 #[derive(clap::Args)]
@@ -74,19 +76,12 @@ pub(crate) struct Patients {
     pub(crate) rows: usize,
 }
 
-/// Rows validated together on all cores.
-const CHUNK: usize = 16 * 1024;
-
-fn open<T: pas_core::csv_input::CsvRecord>(
-    path: &Path,
-    label: &'static str,
-) -> anyhow::Result<(CsvReader<impl std::io::Read, T>, indicatif::ProgressBar)> {
+/// Opens `path` with a progress bar over its bytes (hidden when stderr is not a terminal).
+fn open(path: &Path, label: &'static str) -> anyhow::Result<(impl std::io::Read + Send, indicatif::ProgressBar)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = crate::progress::bytes(label, len);
-    let reader = read_csv(bar.wrap_read(BufReader::with_capacity(1 << 20, file)))
-        .with_context(|| format!("{} is not a usable {label}", path.display()))?;
-    Ok((reader, bar))
+    Ok((bar.wrap_read(BufReader::with_capacity(1 << 20, file)), bar))
 }
 
 fn name_of(path: &Path) -> String {
@@ -100,125 +95,43 @@ fn warn(file: &str, warnings: &[CsvWarning]) {
     }
 }
 
-/// Read and validate `patients.csv` on all cores.
+fn problems_of(file: &str, rejected: &[RejectedRow]) -> Vec<RowProblem> {
+    rejected
+        .iter()
+        .flat_map(|r| r.errors.iter().map(move |e| RowProblem::new(file, r.line, e)))
+        .collect()
+}
+
+/// Read and validate `patients.csv` on all cores (pas-core's loader).
 pub(crate) fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
     let file = name_of(path);
-    let (mut reader, bar) = open::<RegistrationInput>(path, "patients.csv")?;
-    warn(&file, reader.warnings());
-    let columns = reader.columns().clone();
-    let mut out = Patients {
-        valid: Vec::new(),
-        rejected: Vec::new(),
-        problems: Vec::new(),
-        rows: 0,
-    };
-    // Double buffering: one thread parses the next chunk while the others validate this one.
-    let fill = |reader: &mut CsvReader<_, RegistrationInput>, buf: &mut Vec<(u64, csv::ByteRecord)>| {
-        let mut n = 0;
-        while n < CHUNK {
-            if buf.len() == n {
-                buf.push((0, csv::ByteRecord::new()));
-            }
-            match reader.read_record(&mut buf[n].1) {
-                None => break,
-                Some(line) => buf[n].0 = line.with_context(|| format!("{} cannot be read as CSV", path.display()))?,
-            }
-            n += 1;
-        }
-        anyhow::Ok(n)
-    };
-    let (mut current, mut next) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
-    let mut n = fill(&mut reader, &mut current)?;
-    while n > 0 {
-        let chunk = &current[..n];
-        let (more, checked) = rayon::join(
-            || fill(&mut reader, &mut next),
-            || {
-                chunk
-                    .par_iter()
-                    .map_init(RegistrationInput::default, |input, (line, record)| {
-                        let decoded = decode_into(&columns, record, *line, input).map(|()| &*input);
-                        check_patient(*line, decoded, as_of)
-                    })
-                    .collect::<Vec<_>>()
-            },
-        );
-        out.rows += n;
-        for c in checked {
-            match c {
-                Ok(r) => out.valid.push(r),
-                Err(bad) => {
-                    let Invalid {
-                        line,
-                        id,
-                        reasons,
-                        errors,
-                    } = *bad;
-                    out.problems
-                        .extend(errors.iter().map(|e| RowProblem::new(&file, line, e)));
-                    out.rejected.push(Rejected {
-                        registration_id: id,
-                        reasons,
-                    });
-                }
-            }
-        }
-        std::mem::swap(&mut current, &mut next);
-        n = more?;
-    }
+    let (input, bar) = open(path, "patients.csv")?;
+    let loaded =
+        load_patients(input, as_of).with_context(|| format!("{} is not a usable patients.csv", path.display()))?;
     bar.finish_and_clear();
-    Ok(out)
-}
-
-/// A patient row that failed validation.
-struct Invalid {
-    line: u64,
-    id: String,
-    reasons: String,
-    errors: Vec<FieldError>,
-}
-
-fn check_patient(
-    line: u64,
-    row: Result<&RegistrationInput, RowError>,
-    as_of: NaiveDate,
-) -> Result<Registration, Box<Invalid>> {
-    match row {
-        Ok(input) => Registration::validate(input, as_of).map_err(|errors| {
-            Box::new(Invalid {
-                line,
-                id: input.registration_id.trim().to_owned(),
-                reasons: assess_input(input, as_of).1.codes(),
-                errors: errors.0,
+    warn(&file, &loaded.warnings);
+    Ok(Patients {
+        problems: problems_of(&file, &loaded.rejected),
+        rejected: loaded
+            .rejected
+            .into_iter()
+            .map(|r| Rejected {
+                registration_id: r.id,
+                reasons: r.reasons.codes(),
             })
-        }),
-        // Not text: nothing of the row can be trusted, not even its id.
-        Err(e) => Err(Box::new(Invalid {
-            line: e.line,
-            id: String::new(),
-            reasons: e.error.code.as_str().to_owned(),
-            errors: vec![e.error.clone()],
-        })),
-    }
+            .collect(),
+        valid: loaded.valid,
+        rows: loaded.rows,
+    })
 }
 
 fn read_providers(path: &Path) -> anyhow::Result<(Vec<Provider>, Vec<RowProblem>, usize)> {
     let file = name_of(path);
-    let (reader, bar) = open::<ProviderInput>(path, "providers.csv")?;
-    warn(&file, reader.warnings());
-    let (mut valid, mut problems, mut rows) = (Vec::new(), Vec::new(), 0);
-    for item in reader {
-        rows += 1;
-        match item.with_context(|| format!("{} cannot be read as CSV", path.display()))? {
-            Ok(row) => match Provider::validate(&row.input) {
-                Ok(p) => valid.push(p),
-                Err(errors) => problems.extend(errors.0.iter().map(|e| RowProblem::new(&file, row.line, e))),
-            },
-            Err(e) => problems.push(RowProblem::new(&file, e.line, &e.error)),
-        }
-    }
+    let (input, bar) = open(path, "providers.csv")?;
+    let loaded = load_providers(input).with_context(|| format!("{} is not a usable providers.csv", path.display()))?;
     bar.finish_and_clear();
-    Ok((valid, problems, rows))
+    warn(&file, &loaded.warnings);
+    Ok((loaded.valid, problems_of(&file, &loaded.rejected), loaded.rows))
 }
 
 fn writer(dir: &Path, name: &str) -> anyhow::Result<csv::Writer<BufWriter<File>>> {

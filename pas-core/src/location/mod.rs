@@ -68,13 +68,18 @@ impl GeoPoint {
     /// assert!((d - 96.2).abs() < 0.5, "{d}");
     /// # Ok::<(), pas_core::LocationError>(())
     /// ```
+    ///
+    /// The trigonometry is the pure-Rust `libm` crate's, not the platform's: §5 compares these
+    /// distances (ties, the 5 km and 20 km limits), so they must be the same bits in the browser
+    /// (WebAssembly), on every EMR platform and on the server.
     #[inline]
     pub fn distance_km(self, other: GeoPoint) -> f64 {
         let (phi1, phi2) = (self.latitude.to_radians(), other.latitude.to_radians());
         let dphi = phi2 - phi1;
         let dlambda = (other.longitude - self.longitude).to_radians();
-        let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
+        let (s1, s2) = (libm::sin(dphi / 2.0), libm::sin(dlambda / 2.0));
+        let a = s1 * s1 + libm::cos(phi1) * libm::cos(phi2) * (s2 * s2);
+        2.0 * EARTH_RADIUS_KM * libm::asin(a.sqrt())
     }
 }
 

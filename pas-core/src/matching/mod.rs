@@ -57,11 +57,13 @@ use crate::provider::{Provider, ProviderGender, ProviderId};
 use crate::registration::{GenderPreference, Language, Registration, Travel};
 
 mod engine;
+mod load;
 pub mod naive;
 mod par;
 pub mod report;
 
 pub use engine::assign;
+pub use load::{Loaded, RejectedRow, check_patient, check_provider, load_patients, load_providers};
 
 /// What a run depends on besides its records (DOMAIN §5): the tie-break seed and the reference
 /// date for ages and waits. Both are printed in every output so a run can be replayed.

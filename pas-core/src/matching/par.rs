@@ -120,3 +120,15 @@ pub(crate) fn map_init<T: Sync, S, R: Send>(
     let mut state = init();
     items.iter().map(|x| f(&mut state, x)).collect()
 }
+
+/// `(a(), b())`, on two threads when enabled.
+#[cfg(feature = "parallel")]
+pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    rayon::join(a, b)
+}
+
+/// `(a(), b())`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    (a(), b())
+}

@@ -1,0 +1,86 @@
+// Judges every record of the conformance corpus (written natively by
+// `cargo run -p pas-wasm --example conformance_corpus`) through the Node build of pas-wasm and
+// compares with pas-core's native verdicts: validation errors (field, code, message),
+// eligibility reasons and the assessment must be identical.
+//
+//   node pas-wasm/conformance/check.js CORPUS.json [MODULE.js]   (default: ../pkg/node/pas_wasm.js)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { isDeepStrictEqual } = require('util');
+
+const [corpusPath, modulePath = path.join(__dirname, '..', 'pkg', 'node', 'pas_wasm.js')] = process.argv.slice(2);
+if (!corpusPath) {
+  console.error('usage: node check.js CORPUS.json [MODULE.js]');
+  process.exit(2);
+}
+const pas = require(path.resolve(modulePath));
+console.log(`conformance: judging through ${path.relative(process.cwd(), path.resolve(modulePath))}`);
+const corpus = JSON.parse(fs.readFileSync(corpusPath, 'utf8'));
+
+function assessment(input, asOf) {
+  try {
+    return { ok: pas.assessPerson({ birth_date: input.birth_date, needs: input.needs }, asOf) };
+  } catch (e) {
+    if (!(e instanceof Error) || typeof e.code !== 'string') throw e;
+    return { error: { code: e.code, field: e.field ?? null } };
+  }
+}
+
+let passed = 0;
+let failed = 0;
+const codes = new Set();
+corpus.cases.forEach((c, i) => {
+  const got = {
+    validation: pas.validateRegistration(c.input, corpus.as_of),
+    eligibility: pas.eligibility(c.input, corpus.as_of),
+    assessment: assessment(c.input, corpus.as_of),
+  };
+  got.validation.errors.forEach((e) => codes.add(e.code));
+  if (isDeepStrictEqual(got, c.expected)) {
+    passed += 1;
+  } else {
+    failed += 1;
+    if (failed <= 5) {
+      console.error(`record ${i}: wasm and native differ`);
+      console.error('  native:', JSON.stringify(c.expected));
+      console.error('  wasm:  ', JSON.stringify(got));
+    }
+  }
+});
+function compare(what, got, expected) {
+  if (isDeepStrictEqual(got, expected)) {
+    passed += 1;
+  } else {
+    failed += 1;
+    if (failed <= 5) {
+      console.error(`${what}: wasm and native differ`);
+      console.error('  native:', JSON.stringify(expected).slice(0, 2000));
+      console.error('  wasm:  ', JSON.stringify(got).slice(0, 2000));
+    }
+  }
+}
+
+for (const [i, h] of corpus.households.entries()) {
+  compare(`household ${i}`, pas.validateHousehold(h.members, corpus.as_of), h.expected);
+}
+const householdCodes = new Set(corpus.households.flatMap((h) => h.expected.errors.map((e) => e.code)));
+console.log(`conformance: ${corpus.households.length} households, codes: ${[...householdCodes].sort().join(' ')}`);
+
+if (typeof pas.matchProvince === 'function') {
+  const m = corpus.matching;
+  // Distances use the pure-Rust libm crate on every platform, so everything — who is matched
+  // to whom, ranks, distances, counts, checks — must be bit-identical to native.
+  const got = pas.matchProvince(m.patients_csv, m.providers_csv, m.options);
+  compare('matchProvince', isDeepStrictEqual(got, m.expected), true);
+  console.log(`conformance: matchProvince on ${m.rows} patient rows: ${m.expected.matches.length} match rows, ` +
+    `${m.expected.ineligible.length} ineligible, ${m.expected.errors.length} errors`);
+} else {
+  console.log('conformance: this module has no matchProvince (the forms module); skipped');
+}
+
+const valid = corpus.cases.filter((c) => c.expected.validation.valid).length;
+console.log(`conformance: ${corpus.cases.length} records (${valid} valid, ${corpus.cases.length - valid} invalid), ` +
+  `${codes.size} distinct error codes: ${[...codes].sort().join(' ')}`);
+console.log(`conformance: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
