@@ -35,6 +35,18 @@ pub enum CsvError {
     },
 }
 
+impl CsvError {
+    /// A stable code for bindings and HTTP problems: `missing_columns`, `empty_file` or
+    /// `malformed_csv` (an unreadable or structurally broken file).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::MissingColumns { .. } => "missing_columns",
+            Self::Empty => "empty_file",
+            Self::Read { .. } => "malformed_csv",
+        }
+    }
+}
+
 /// A non-fatal note about the file, e.g. an ignored extra column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CsvWarning {

@@ -146,6 +146,19 @@ impl ComplexityRule {
             Self::Baseline => Complexity::Low,
         }
     }
+
+    /// A plain-language explanation for the person, e.g. "Medium complexity: aged 65 or older".
+    pub fn explain(self) -> String {
+        match self {
+            Self::ThreeOrMoreChronic { count } => format!("High complexity: {count} chronic conditions"),
+            Self::Age75PlusWithChronic => "High complexity: aged 75 or older with a chronic condition".into(),
+            Self::OneOrTwoChronic { count: 1 } => "Medium complexity: a chronic condition".into(),
+            Self::OneOrTwoChronic { count } => format!("Medium complexity: {count} chronic conditions"),
+            Self::Age65Plus => "Medium complexity: aged 65 or older".into(),
+            Self::SocialNeeds => "Medium complexity: social needs".into(),
+            Self::Baseline => "Low complexity: under 65, no chronic condition or social needs".into(),
+        }
+    }
 }
 
 /// A person's tier and complexity at `as_of`, with the rules that fired.
@@ -273,7 +286,18 @@ mod tests {
         ];
         for &(age, n, want) in cases {
             assert_eq!(complexity_rule(age, needs(n)), want, "age {age} needs {n}");
+            // The explanation names the level the rule gives.
+            let level = match want.complexity() {
+                Complexity::High => "High complexity: ",
+                Complexity::Medium => "Medium complexity: ",
+                Complexity::Low => "Low complexity: ",
+            };
+            assert!(want.explain().starts_with(level), "{}", want.explain());
         }
+        assert_eq!(
+            ComplexityRule::OneOrTwoChronic { count: 2 }.explain(),
+            "Medium complexity: 2 chronic conditions"
+        );
     }
 
     #[test]
