@@ -3,11 +3,13 @@
 #   cargo build (wasm32-unknown-unknown, profile `wasm`) → wasm-bindgen CLI → wasm-opt -Oz.
 # Output in pas-wasm/pkg/:
 #   web/       forms module (parsePhn, validateRegistration, validateHousehold, assessPerson,
-#              eligibility), ES module for the browser: import init, {...} from './pas_wasm.js'
+#              eligibility, validatePanelCsv), ES module for the browser:
+#              import init, {...} from './pas_wasm.js'
 #   node/      the same for Node.js (CommonJS): require('./pas_wasm.js')
 #   web-full/, node-full/   pas_wasm_full.js: everything above plus the journey and
-#              endorsement transitions (feature `workflow`) and matchProvince (feature
-#              `matching`), a second, larger module for staff tools and what-if runs
+#              endorsement transitions (feature `workflow`), matchProvince (feature
+#              `matching`) and validatePanelFhir/panelToFhirGroup (feature `fhir`), a second,
+#              larger module for staff tools and what-if runs
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli of the pinned version, and
 # `npm ci` in pas-wasm/ (binaryen's wasm-opt). ci-install.sh sets all of them up.
 set -euo pipefail
@@ -44,7 +46,7 @@ build() { # $1: suffix of the output dirs ("" or "-matching"), $2: out-name, $3.
 
 rm -rf "$here/pkg"
 build "" pas_wasm
-build -full pas_wasm_full --features workflow,matching
+build -full pas_wasm_full --features workflow,matching,fhir
 
 for f in "$here"/pkg/*/*.wasm; do
   printf '%-48s %8d bytes raw, %7d bytes gzip -9\n' "${f#"$here"/}" "$(wc -c < "$f")" "$(gzip -9 -c "$f" | wc -c)"

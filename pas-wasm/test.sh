@@ -14,7 +14,7 @@ echo "== pas-wasm: build"
 bash "$here/build.sh"
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-wasm_test=(cargo test -p pas-wasm --target wasm32-unknown-unknown --test web --features workflow,matching)
+wasm_test=(cargo test -p pas-wasm --target wasm32-unknown-unknown --test web --features workflow,matching,fhir)
 
 echo "== pas-wasm: wasm-bindgen-test in Node.js"
 WASM_BINDGEN_TEST_ONLY_NODE=1 "${wasm_test[@]}"
@@ -27,7 +27,7 @@ WASM_BINDGEN_TEST_WEBDRIVER_JSON="$here/webdriver.json" \
 
 echo "== pas-wasm: conformance (native pas-core vs the Node build)"
 mkdir -p "$here/conformance/out"
-cargo run -q -p pas-wasm --features matching --example conformance_corpus -- "$here/conformance/out/corpus.json" 5000
+cargo run -q -p pas-wasm --features matching,fhir --example conformance_corpus -- "$here/conformance/out/corpus.json" 5000
 node "$here/conformance/check.js" "$here/conformance/out/corpus.json" "$here/pkg/node/pas_wasm.js"
 node "$here/conformance/check.js" "$here/conformance/out/corpus.json" "$here/pkg/node-full/pas_wasm_full.js"
 

@@ -1,6 +1,6 @@
 // pas-ffi from Kotlin: every exported function and the error mapping, plus the PHN conformance
 // cases written by pas-ffi/examples/conformance_corpus.rs. Exits 1 on any failed check.
-// Usage: PasTestKt CORPUS_DIR PAS_MATCH_DIR
+// Usage: PasTestKt CORPUS_DIR PAS_MATCH_DIR PANELS_DIR FHIR_FIXTURE (see test.sh)
 import bc.pas.*
 import java.io.File
 import java.time.Duration
@@ -164,12 +164,102 @@ fun endorsement() {
     check("s10 book json", EndorsementBook.fromJson(book.toJson()).endorsements().single().status == "active")
 }
 
+/** A progress bar that remembers every call (a Kotlin object implementing the foreign trait). */
+class RecordingProgress : PanelProgress {
+    val calls = mutableListOf<Triple<ULong, ULong, ULong>>()
+    override fun onProgress(rows: ULong, bytes: ULong, totalBytes: ULong) {
+        calls.add(Triple(rows, bytes, totalBytes))
+    }
+}
+
+const val PANEL_HEADER = "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date"
+
+fun panels(panelsDir: File, fhirFixture: File) {
+    // §8 codes at their physical lines (header = 1).
+    val csv = listOf(
+        PANEL_HEADER,
+        "A1234,9698658215,Sandhu,Amrit,1980-05-17,female,V8W 1P6,2026-03-01",
+        "A1234,9698658215,Sandhu,Amrit,1980-05-17,female,V8W 1P6,2026-03-01",
+        "B2345,9698658215,Sandhu,Amrit,1980-05-17,,,2026-01-10",
+        "A1234,9698658216,Lee,Ann,1980-01-01,M,12345,2021-05-01",
+        "A1234,9123450006,Wong,Li,1975-02-03,male,V8V 2K4,",
+    ).joinToString("\n", postfix = "\n").toByteArray()
+    val bar = RecordingProgress()
+    val r = validatePanelBytes(csv, PanelFormat.CSV, AS_OF, progress = bar)
+    check("s8 counts", r.rows == 5uL && r.accepted == 3uL && r.rejected == 2uL)
+    check("s8 errors at lines", r.errors.map { Triple(it.line, it.field, it.code) } ==
+        listOf(Triple(3uL, "phn", "duplicate_in_panel"), Triple(5uL, "phn", "invalid_phn")))
+    check("s8 warnings at lines", r.warnings.map { it.line to it.code } ==
+        listOf(5uL to "invalid_gender", 5uL to "invalid_postal_code", 5uL to "stale_last_visit", 6uL to "no_last_visit"))
+    check("s8 masked phn and detail", r.errors[0].maskedPhn == "*******215" && r.errors[1].maskedPhn == null &&
+        r.errors[0].detail == "this PHN is already on this practitioner's panel")
+    check("s8 conflict", r.conflicts.single().practitioners.map { it.practitioner to it.line } ==
+        listOf("A1234" to 2uL, "B2345" to 4uL))
+    check("s8 no PHI printed", !r.toString().contains("9698658215") && !r.toString().contains("Sandhu"))
+    check("progress final call", bar.calls == listOf(Triple(5uL, csv.size.toULong(), csv.size.toULong())))
+
+    // The planted panel with its registry: the planted counts, and the native report's JSON.
+    val province = File(panelsDir, "province")
+    val big = RecordingProgress()
+    val planted = validatePanelFile(File(province, "panel.csv").path, PanelFormat.AUTO, AS_OF,
+        registryCsv = File(province, "patients.csv").path, progress = big)
+    val expected = File(province, "panel-planted.json").readText()
+    fun count(key: String) = Regex("\"$key\":(\\d+)").find(expected)!!.groupValues[1].toULong()
+    check("s8 planted counts", planted.rows == count("rows") && planted.accepted == count("accepted") &&
+        planted.rejected == count("rejected"))
+    check("s8 planted attached/mismatches/conflicts",
+        planted.attached.size.toULong() == count("attached_from_waitlist") &&
+        planted.mismatches.size.toULong() == count("demographic_mismatch") &&
+        planted.conflicts.size.toULong() == count("panel_conflict"))
+    check("s8 planted stale", planted.warnings.count { it.code == "stale_last_visit" }.toULong() == count("stale_last_visit"))
+    val native = File(panelsDir, "planted-report.json").readText().trim()
+    check("s8 report_json equals pas validate-panel", planted.reportJson == native)
+    val rows = big.calls.map { it.first }
+    check("progress increasing with a final call", rows.size >= 2 && rows == rows.sorted() &&
+        rows.last() == planted.rows && big.calls.last().second == big.calls.last().third)
+
+    // FHIR: the fixture gives the native codes; the export round-trips.
+    val fhir = validatePanelFile(fhirFixture.path, PanelFormat.AUTO, AS_OF)
+    check("s8 FHIR fixture", fhir.rows == 8uL && fhir.accepted == 3uL && fhir.errors[0].pointer == "/entry/5/resource" &&
+        fhir.errors[0].code == "invalid_phn" && fhir.errors[0].line == null && fhir.errors[0].entry == 5uL)
+    check("s8 FHIR report equals pas validate-panel",
+        fhir.reportJson == File(panelsDir, "message-bundle-report.json").readText().trim())
+    val exported = panelFileToFhir(File(province, "panel.csv").path, PanelFormat.CSV, AS_OF)
+    val back = validatePanelBytes(exported.toByteArray(), PanelFormat.AUTO, AS_OF)
+    check("s8 FHIR export round-trips", back.accepted == planted.accepted && back.rejected == 0uL && back.errors.isEmpty())
+
+    // File-level problems: FileRejected with a stable code, no PHI.
+    val cols = raises<PasException.FileRejected>("missing columns") {
+        validatePanelBytes("phn,family_name\n9698658215,Sandhu\n".toByteArray(), PanelFormat.CSV, AS_OF)
+    }
+    check("missing_columns", cols?.code == "missing_columns" && cols.file == "panel.csv" && !cols.message!!.contains("9698658215"))
+    val empty = raises<PasException.FileRejected>("empty file") { validatePanelBytes(ByteArray(0), PanelFormat.AUTO, AS_OF) }
+    check("empty_file", empty?.code == "empty_file")
+    val json = raises<PasException.FileRejected>("broken JSON") {
+        validatePanelBytes("{\"resourceType\": \"Group\",".toByteArray(), PanelFormat.AUTO, AS_OF)
+    }
+    check("invalid_json", json?.code == "invalid_json" && json.file == "panel.json")
+    val notPanel = raises<PasException.FileRejected>("not a panel") {
+        panelBytesToFhir("{\"resourceType\": \"Patient\"}".toByteArray(), PanelFormat.FHIR, AS_OF)
+    }
+    check("not_a_panel", notPanel?.code == "not_a_panel")
+    val missing = raises<PasException.FileRejected>("missing panel file") {
+        validatePanelFile("/nonexistent/panel.csv", PanelFormat.AUTO, AS_OF)
+    }
+    check("panel file_unreadable", missing?.code == "file_unreadable" && missing.file == "panel.csv")
+    val asOf = raises<PasException.InvalidField>("panel bad as_of") { validatePanelBytes(csv, PanelFormat.CSV, "2026-02-30") }
+    check("panel as_of", asOf?.field == "as_of" && asOf.code == "invalid_date")
+}
+
 fun main(args: Array<String>) {
     val corpus = File(args.getOrElse(0) { "." })
     val reference = File(args.getOrElse(1) { "." })
+    val panelsDir = File(args.getOrElse(2) { "." })
+    val fhirFixture = File(args.getOrElse(3) { "tests/fixtures/fhir/message-bundle.json" })
     val sections = listOf<Pair<String, () -> Unit>>(
         "phn" to ::phns, "phn conformance" to { phnConformance(corpus) }, "registration" to ::registrations,
         "matching" to { matching(corpus, reference) }, "journey" to ::journey, "endorsement" to ::endorsement,
+        "panels" to { panels(panelsDir, fhirFixture) },
     )
     for ((name, section) in sections) {
         try {

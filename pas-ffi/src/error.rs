@@ -68,10 +68,13 @@ pub enum PasError {
         detail: String,
     },
     /// A whole input file could not be used (cannot be opened, not CSV, required columns
-    /// missing): `file_unreadable`, `missing_columns`, `empty_file` or `malformed_csv`.
+    /// missing, not a FHIR panel): `file_unreadable`, `missing_columns`, `empty_file` or
+    /// `malformed_csv`; for a FHIR panel (§8) pas-core's `invalid_json`, `invalid_fhir`,
+    /// `not_a_panel`, `unsupported_bundle_type`, `no_group` or `read_error`.
     #[error("{file}: {detail} ({code})")]
     FileRejected {
-        /// Which input (`patients.csv`, `providers.csv`).
+        /// Which input (`patients.csv`, `providers.csv`, the panel's file name; `panel.csv` or
+        /// `panel.json` for a panel given as bytes).
         file: String,
         /// The stable code.
         code: String,
@@ -97,6 +100,25 @@ fn summary(issues: &[FieldIssue]) -> String {
 }
 
 impl PasError {
+    /// A CSV file that cannot be used, with pas-core's stable code (`missing_columns`,
+    /// `empty_file`, `malformed_csv`); the message names columns or a line, never content.
+    pub(crate) fn csv_file(file: &str, e: &pas_core::csv_input::CsvError) -> Self {
+        Self::FileRejected {
+            file: file.to_owned(),
+            code: e.code().to_owned(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// A file that cannot be opened or read (`file_unreadable`).
+    pub(crate) fn unreadable(file: &str, e: &std::io::Error) -> Self {
+        Self::FileRejected {
+            file: file.to_owned(),
+            code: "file_unreadable".to_owned(),
+            detail: format!("cannot read: {}", e.kind()),
+        }
+    }
+
     /// A single-field error from a typed pas-core rule, attributed to `field`.
     pub(crate) fn field(rule: &impl FieldRule, field: &str) -> Self {
         Self::from(rule.at(field))
@@ -137,6 +159,12 @@ impl From<pas_core::endorsement::AccessDenied> for PasError {
             detail: e.to_string(),
         }
     }
+}
+
+/// A path's file name (what messages call the file), or the whole path when it has none.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]

@@ -14,6 +14,11 @@
 //!   verdict per record, never raises per record), `assess_person` (tier and complexity with
 //!   the rule that fired and a plain-language explanation), `check_eligibility` (§3).
 //! * §5–§7 `run_match` over `patients.csv` / `providers.csv` paths.
+//! * §8 panels: `validate_panel_file` / `validate_panel_bytes` (a `panel.csv` or a FHIR R4
+//!   Bundle/Group; optional `patients.csv` registry for `demographic_mismatch` and `attached`;
+//!   an optional foreign [`PanelProgress`](panel::PanelProgress) callback) give the §8
+//!   [`PanelReport`](panel::PanelReport) with every finding and the report's JSON;
+//!   `panel_file_to_fhir` / `panel_bytes_to_fhir` export the accepted rows as a FHIR Group.
 //! * §9 [`Journey`](attachment::Journey): immutable attachment journey; `transition` returns the
 //!   next journey and its effects.
 //! * §10 [`Parties`](endorsement::Parties) and [`EndorsementBook`](endorsement::EndorsementBook).
@@ -39,9 +44,6 @@
 //! * conversions name every field (no `..Default::default()`), so a field added to pas-core's
 //!   `RegistrationInput` fails to compile here rather than being silently dropped.
 //!
-//! Not yet exposed: panel validation (§8) and FHIR Group export, whose pas-core module is
-//! being written.
-//!
 //! ## Building the bindings
 //!
 //! `bash pas-ffi/test.sh` builds the cdylib, generates Python, Kotlin and Swift bindings with
@@ -62,6 +64,7 @@ pub mod attachment;
 pub mod endorsement;
 pub mod error;
 pub mod matching;
+pub mod panel;
 pub mod validation;
 pub mod workflow;
 

@@ -8,10 +8,9 @@ use std::io::BufReader;
 use std::path::Path;
 
 use pas_core::FieldError;
-use pas_core::csv_input::CsvError;
 use pas_core::matching::{self, MatchOptions, RejectedRow, load_patients, load_providers};
 
-use crate::error::PasError;
+use crate::error::{PasError, file_name};
 use crate::validation::date_arg;
 
 /// One `matches.csv` row (§7): a person of an eligible unit, matched or not.
@@ -105,32 +104,10 @@ pub struct MatchRun {
     pub report_json: String,
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
-}
-
-fn csv_error(file: &str, e: &CsvError) -> PasError {
-    let code = match e {
-        CsvError::MissingColumns { .. } => "missing_columns",
-        CsvError::Empty => "empty_file",
-        _ => "malformed_csv",
-    };
-    PasError::FileRejected {
-        file: file.to_owned(),
-        code: code.to_owned(),
-        detail: e.to_string(),
-    }
-}
-
 fn open(path: &Path, file: &str) -> Result<BufReader<File>, PasError> {
     File::open(path)
         .map(BufReader::new)
-        .map_err(|e| PasError::FileRejected {
-            file: file.to_owned(),
-            code: "file_unreadable".to_owned(),
-            detail: format!("cannot open: {}", e.kind()),
-        })
+        .map_err(|e| PasError::unreadable(file, &e))
 }
 
 fn problem(file: &str, line: u64, e: &FieldError) -> RowProblem {
@@ -163,8 +140,8 @@ pub fn run_match(patients_csv: String, providers_csv: String, as_of: String, see
     let mut ineligible = Vec::new();
 
     // pas-core's loader: the rows judged exactly as `pas match` judges them.
-    let patients = load_patients(open(patients_path, &pfile)?, as_of).map_err(|e| csv_error(&pfile, &e))?;
-    let providers = load_providers(open(providers_path, &vfile)?).map_err(|e| csv_error(&vfile, &e))?;
+    let patients = load_patients(open(patients_path, &pfile)?, as_of).map_err(|e| PasError::csv_file(&pfile, &e))?;
+    let providers = load_providers(open(providers_path, &vfile)?).map_err(|e| PasError::csv_file(&vfile, &e))?;
     for (file, list) in [(&pfile, &patients.warnings), (&vfile, &providers.warnings)] {
         warnings.extend(list.iter().map(|w| format!("{file}:{}: {}", w.line, w.message)));
     }

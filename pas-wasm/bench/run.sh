@@ -9,6 +9,6 @@ wasm="$(cd "$here/.." && pwd)"
 cd "$wasm/.."
 [ -f "$wasm/pkg/node/pas_wasm.js" ] || bash "$wasm/build.sh"
 mkdir -p "$here/out"
-cargo run -q -p pas-wasm --features matching --example conformance_corpus -- "$here/out/corpus.json" 5000
+cargo run -q -p pas-wasm --features matching,fhir --example conformance_corpus -- "$here/out/corpus.json" 5000
 cargo run -q --release -p pas-wasm --example bench_native -- "$here/out/corpus.json" > "$here/out/native.json"
 node "$here/bench.mjs" "$here/out/corpus.json" "$here/out/native.json"

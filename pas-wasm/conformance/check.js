@@ -1,7 +1,8 @@
 // Judges every record of the conformance corpus (written natively by
 // `cargo run -p pas-wasm --example conformance_corpus`) through the Node build of pas-wasm and
 // compares with pas-core's native verdicts: validation errors (field, code, message),
-// eligibility reasons and the assessment must be identical.
+// eligibility reasons and the assessment must be identical; so must households, the match,
+// and the §8 panel report (CSV, and in the full module the FHIR export and its report).
 //
 //   node pas-wasm/conformance/check.js CORPUS.json [MODULE.js]   (default: ../pkg/node/pas_wasm.js)
 'use strict';
@@ -77,6 +78,41 @@ if (typeof pas.matchProvince === 'function') {
     `${m.expected.ineligible.length} ineligible, ${m.expected.errors.length} errors`);
 } else {
   console.log('conformance: this module has no matchProvince (the forms module); skipped');
+}
+
+// §8: the generated panel through validatePanelCsv (text and bytes) must give native's report
+// exactly; in the full module, its accepted rows exported as FHIR must be byte-identical
+// (length and FNV-1a) and validatePanelFhir on them must give native's FHIR report.
+function fnv1a(bytes) {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+{
+  const p = corpus.panel;
+  let started = process.hrtime.bigint();
+  const report = pas.validatePanelCsv(p.csv, p.options);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  compare('validatePanelCsv', report, p.expected);
+  compare('validatePanelCsv(Uint8Array)', pas.validatePanelCsv(new Uint8Array(Buffer.from(p.csv, 'utf8')), p.options),
+    p.expected);
+  const panelCodes = new Set([...p.expected.errors, ...p.expected.warnings].map((f) => f.code));
+  console.log(`conformance: validatePanelCsv on ${p.expected.rows} rows in ${ms.toFixed(0)} ms: ` +
+    `${p.expected.accepted} accepted, ${p.expected.rejected} rejected, ${p.expected.conflicts.length} conflicts, ` +
+    `codes: ${[...panelCodes].sort().join(' ')}`);
+  if (typeof pas.validatePanelFhir === 'function') {
+    const fhir = pas.panelToFhirGroup(p.csv, p.options);
+    const bytes = Buffer.from(fhir, 'utf8');
+    compare('panelToFhirGroup (bytes, fnv1a)', [bytes.length, fnv1a(bytes)], [p.fhir.bytes, p.fhir.fnv1a]);
+    started = process.hrtime.bigint();
+    const fhirReport = pas.validatePanelFhir(fhir, p.options);
+    const fhirMs = Number(process.hrtime.bigint() - started) / 1e6;
+    compare('validatePanelFhir', fhirReport, p.fhir.expected);
+    console.log(`conformance: panelToFhirGroup → ${bytes.length} bytes; validatePanelFhir on ` +
+      `${p.fhir.expected.rows} rows in ${fhirMs.toFixed(0)} ms`);
+  } else {
+    console.log('conformance: this module has no validatePanelFhir/panelToFhirGroup (the forms module); skipped');
+  }
 }
 
 const valid = corpus.cases.filter((c) => c.expected.validation.valid).length;

@@ -2,12 +2,14 @@
 //! planted errors, plus each record mutated in one field with tricky values) and pas-core's
 //! native verdict on each — validation errors, eligibility reasons, assessment; the
 //! province's households (some with a member's PHN or household id changed) with their
-//! household verdicts; and a small province as `patients.csv`/`providers.csv` text with the
-//! native `matchProvince` outcome. The Node script `pas-wasm/conformance/check.js` judges the
+//! household verdicts; a small province as `patients.csv`/`providers.csv` text with the
+//! native `matchProvince` outcome; and a 20,000-row `panel.csv` (`pas-synth`, 1 % of rows per
+//! planted §8 code) with the native §8 report, and the report of its accepted rows exported as
+//! FHIR (with the export's length and FNV-1a hash, so the JS export must be byte-identical). The Node script `pas-wasm/conformance/check.js` judges the
 //! same inputs through the WebAssembly build and must get identical results. Deterministic:
 //! same output byte for byte.
 //!
-//! `cargo run -p pas-wasm --features matching --example conformance_corpus -- OUT.json [RECORDS]`
+//! `cargo run -p pas-wasm --features matching,fhir --example conformance_corpus -- OUT.json [RECORDS]`
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -215,13 +217,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .count();
     let households = households(&province.patients, as_of)?;
     let matching = matching(as_of)?;
+    let panel = panel(as_of)?;
     eprintln!(
-        "conformance corpus: {} records ({valid} valid), {} households, a match of {} rows → {out}",
+        "conformance corpus: {} records ({valid} valid), {} households, a match of {} rows, a panel of {} rows → {out}",
         inputs.len(),
         households.len(),
-        matching["rows"]
+        matching["rows"],
+        panel["expected"]["rows"]
     );
-    let corpus = json!({ "as_of": as_of.to_string(), "cases": cases, "households": households, "matching": matching });
+    let corpus = json!({
+        "as_of": as_of.to_string(), "cases": cases, "households": households, "matching": matching, "panel": panel,
+    });
     std::fs::write(&out, serde_json::to_string(&corpus)?)?;
     Ok(())
 }
@@ -272,5 +278,40 @@ fn matching(as_of: NaiveDate) -> Result<Value, Box<dyn std::error::Error>> {
         "providers_csv": providers,
         "options": { "seed": seed, "as_of": as_of.to_string() },
         "expected": expected,
+    }))
+}
+
+/// FNV-1a (32 bits) of `bytes`: `check.js` computes the same over the JS export.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+}
+
+/// A 20,000-row `panel.csv` of 12 practitioners with every planted §8 code at 1 % of rows (no
+/// registry: the JS functions take none), its native report, and the native report and digest
+/// of its accepted rows as FHIR.
+fn panel(as_of: NaiveDate) -> Result<Value, Box<dyn std::error::Error>> {
+    let config = pas_synth::PanelConfig {
+        practitioners: 12,
+        rows: 20_000,
+        seed: 13,
+        as_of,
+        registry_rows: 0,
+        rates: pas_synth::PanelConfig::uniform_rates(0.01),
+    };
+    let mut csv = Vec::new();
+    let planted = pas_synth::write_panel_csv(&mut csv, &config, &[])?;
+    let report = api::validate_panel_csv(&csv, as_of).map_err(|e| e.message())?;
+    if (report.rows, report.accepted, report.rejected) != (planted.rows, planted.accepted, planted.rejected) {
+        return Err(format!("pas-synth planted {planted:?}, pas-core reports other counts").into());
+    }
+    let fhir = api::panel_to_fhir(&csv, as_of).map_err(|e| e.message())?;
+    let fhir_report = api::validate_panel_fhir(fhir.as_bytes(), as_of).map_err(|e| e.message())?;
+    Ok(json!({
+        "csv": String::from_utf8(csv)?,
+        "options": { "as_of": as_of.to_string() },
+        "expected": serde_json::to_value(&report)?,
+        "fhir": { "bytes": fhir.len(), "fnv1a": fnv1a(fhir.as_bytes()), "expected": serde_json::to_value(&fhir_report)? },
     }))
 }

@@ -285,3 +285,50 @@ pub fn endorsement_access(book: &EndorsementBook, parties: Vec<Party>, staff: &s
         code: result.err().map(|e| e.code()),
     }
 }
+
+// ---- §8 panel validation ------------------------------------------------------------------
+
+/// A file that cannot be read as a panel: its stable code (`missing_columns`, `empty_file`,
+/// `malformed_csv`, or a [`pas_core::panel::fhir::FhirError`] code) on argument `input`. The
+/// messages are pas-core's: column names, lines and JSON pointers, never a row's content.
+fn file_error(code: &'static str, message: String) -> ApiError {
+    ApiError::argument(code, "input", message)
+}
+
+/// `validatePanelCsv` (DOMAIN §7–§8): the §8 report of a `panel.csv` (UTF-8, BOM and CRLF
+/// accepted; a field that is not UTF-8 is `invalid_encoding`). No registry: `mismatches` and
+/// `attached` are empty. A file that stops being readable part-way is an error (`malformed_csv`),
+/// not a partial report.
+pub fn validate_panel_csv(bytes: &[u8], as_of: NaiveDate) -> Result<pas_core::panel::PanelReport, ApiError> {
+    let csv_error = |e: pas_core::csv_input::CsvError| file_error(e.code(), e.to_string());
+    let mut panel = pas_core::panel::read_panel(bytes, as_of, None).map_err(csv_error)?;
+    panel.reserve(bytes.len() / 64);
+    panel.read_to_end().map_err(csv_error)?;
+    Ok(panel.finish())
+}
+
+#[cfg(feature = "fhir")]
+/// `validatePanelFhir` (DOMAIN §8): the report of a FHIR R4 panel (a `message`/`collection`
+/// Bundle or a standalone Group); findings carry `entry` and `pointer` instead of `line`.
+pub fn validate_panel_fhir(bytes: &[u8], as_of: NaiveDate) -> Result<pas_core::panel::PanelReport, ApiError> {
+    pas_core::panel::fhir::validate_fhir(bytes, as_of, None).map_err(|e| file_error(e.code(), e.to_string()))
+}
+
+#[cfg(feature = "fhir")]
+/// `panelToFhirGroup`: the accepted rows of a `panel.csv` as FHIR R4 JSON, pretty-printed
+/// exactly as pas-core's `write_fhir` (and so `pas`) writes it — one practitioner's rows as a
+/// standalone `Group`, several practitioners' as a `collection` Bundle of Groups.
+pub fn panel_to_fhir(bytes: &[u8], as_of: NaiveDate) -> Result<String, ApiError> {
+    let csv_error = |e: pas_core::csv_input::CsvError| file_error(e.code(), e.to_string());
+    let panel = pas_core::panel::read_panel(bytes, as_of, None).map_err(csv_error)?;
+    let mut rows = Vec::new();
+    for row in panel {
+        if let Some(row) = row.map_err(csv_error)? {
+            rows.push(row);
+        }
+    }
+    let mut out = Vec::new();
+    pas_core::panel::fhir::write_fhir(&rows, &mut out)
+        .map_err(|e| ApiError::argument("invalid_input", "result", e.to_string()))?;
+    String::from_utf8(out).map_err(|e| ApiError::argument("invalid_input", "result", e.to_string()))
+}

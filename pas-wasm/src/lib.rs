@@ -15,9 +15,10 @@
 //! * `asOf` (`YYYY-MM-DD`) is optional and defaults to today (UTC) from the JS clock;
 //!   transitions take `now` (RFC 3339) explicitly, so every result can be replayed.
 //!
-//! The TypeScript types come from [`ts`] (tsify). Feature `workflow` adds the §9/§10
-//! transition functions and `matching` adds `matchProvince`; `build.sh` builds the forms
-//! module without them and a second, "full" module with both, so that forms stay small.
+//! The TypeScript types come from [`ts`] (tsify). Every module has `validatePanelCsv` (§8);
+//! feature `workflow` adds the §9/§10 transition functions, `matching` adds `matchProvince`
+//! and `fhir` adds `validatePanelFhir` and `panelToFhirGroup`; `build.sh` builds the forms
+//! module without them and a second, "full" module with all three, so that forms stay small.
 
 pub mod api;
 #[cfg(feature = "matching")]
@@ -329,4 +330,90 @@ pub fn match_province(
     let as_of = as_of(options.as_of)?;
     let inputs = matching::read_inputs(patients_csv, providers_csv, as_of).map_err(|e| js_error(&e))?;
     inputs.run(options.seed.unwrap_or(0), as_of, |outcome| to_js(&outcome))
+}
+
+/// A panel file argument: a string (text) or a `Uint8Array` (the file's bytes, e.g.
+/// `new Uint8Array(await file.arrayBuffer())`, so that bytes that are not UTF-8 are reported
+/// as `invalid_encoding` on their field instead of being replaced).
+fn panel_bytes(input: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(text) = input.as_string() {
+        return Ok(text.into_bytes());
+    }
+    match input.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes) => Ok(bytes.to_vec()),
+        None => Err(js_error(&ApiError::argument(
+            "invalid_input",
+            "input",
+            "input must be a string or a Uint8Array",
+        ))),
+    }
+}
+
+/// The `asOf` of panel options (absent or `null` options: today, UTC). An unknown key is
+/// `invalid_input`: serde-wasm-bindgen reads only the declared keys, so `{asOf: …}` would
+/// otherwise silently validate as of today.
+fn panel_as_of(options: Option<JsValue>) -> Result<chrono::NaiveDate, JsValue> {
+    let options: ts::PanelOptions = match options {
+        Some(o) if !o.is_null() && !o.is_undefined() => {
+            if let Some(object) = o.dyn_ref::<js_sys::Object>() {
+                if let Some(key) = js_sys::Object::keys(object)
+                    .iter()
+                    .filter_map(|k| k.as_string())
+                    .find(|k| k != "as_of")
+                {
+                    return Err(js_error(&ApiError::argument(
+                        "invalid_input",
+                        "options",
+                        format!("options: unknown key {key:?}; the only option is as_of"),
+                    )));
+                }
+            }
+            from_js(o, "options")?
+        }
+        _ => ts::PanelOptions::default(),
+    };
+    as_of(options.as_of)
+}
+
+/// Validate a practitioner's `panel.csv` (DOMAIN §7–§8) as of `options.as_of`: the §8 report
+/// `{rows, accepted, rejected, errors, warnings, conflicts, mismatches, attached}` exactly as
+/// pas-core (and `pas validate-panel`) makes it, PHNs masked; `line` is the physical line where
+/// the record starts (header = 1). No registry is consulted, so `mismatches` and `attached` are
+/// empty. Throws `missing_columns`, `empty_file` or `malformed_csv` (`field` `input`) for a
+/// file that is not a usable panel, `invalid_input` for an argument of the wrong type.
+#[wasm_bindgen(js_name = validatePanelCsv, unchecked_return_type = "PanelReport")]
+pub fn validate_panel_csv(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "PanelOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let bytes = panel_bytes(&input)?;
+    ok(api::validate_panel_csv(&bytes, panel_as_of(options)?))
+}
+
+/// Validate a FHIR R4 panel (DOMAIN §8: a `message` or `collection` Bundle, or a standalone
+/// Group of type `person`): the same report and codes as `validatePanelCsv`, each finding
+/// located by `entry` (index) and `pointer` (JSON pointer) instead of `line`. Throws
+/// `invalid_json`, `invalid_fhir`, `not_a_panel`, `unsupported_bundle_type` or `no_group`.
+#[cfg(feature = "fhir")]
+#[wasm_bindgen(js_name = validatePanelFhir, unchecked_return_type = "PanelReport")]
+pub fn validate_panel_fhir(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "PanelOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let bytes = panel_bytes(&input)?;
+    ok(api::validate_panel_fhir(&bytes, panel_as_of(options)?))
+}
+
+/// The accepted rows of a `panel.csv` (validated as `validatePanelCsv` does) as FHIR R4 JSON
+/// text, byte for byte what `pas` writes: a standalone `Group` for one practitioner, a
+/// `collection` Bundle of Groups for several. A string, ready to download or POST
+/// (`JSON.parse` it for an object). Throws as `validatePanelCsv` does.
+#[cfg(feature = "fhir")]
+#[wasm_bindgen(js_name = panelToFhirGroup)]
+pub fn panel_to_fhir_group(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "PanelOptions")] options: Option<JsValue>,
+) -> Result<String, JsValue> {
+    let bytes = panel_bytes(&input)?;
+    api::panel_to_fhir(&bytes, panel_as_of(options)?).map_err(|e| js_error(&e))
 }

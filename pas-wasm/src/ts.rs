@@ -581,12 +581,125 @@ pub struct MatchOutcome {
     pub report: MatchReport,
 }
 
+// ---- §8 panel validation ----------------------------------------------------------------
+
+/// Options of the panel functions: the reference date (`YYYY-MM-DD`, default today UTC) for
+/// birth dates and last visits.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PanelOptions {
+    #[tsify(optional)]
+    pub as_of: Option<String>,
+}
+
+/// Where a panel finding is (declared as optional fields on each finding rather than as a
+/// flattened union: TypeScript interfaces cannot extend a union): `line`, the physical line
+/// where the CSV record starts (header = 1), or for FHIR `entry`, the resource's index (in
+/// `Bundle.entry`, or in `Group.contained`), and `pointer`, its JSON pointer
+/// (`/entry/3/resource`, `/contained/2`, `…/member/5` for a member that names no Patient).
+macro_rules! located {
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            /// CSV: the line where the record starts (header = 1).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[tsify(optional)]
+            pub line: Option<u64>,
+            /// FHIR: index of the entry (or contained resource).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[tsify(optional)]
+            pub entry: Option<u64>,
+            /// FHIR: JSON pointer of the resource.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[tsify(optional)]
+            pub pointer: Option<String>,
+            $($body)*
+        }
+    };
+}
+
+located! {
+/// One §8 code on one field of one row; `phn` (masked, `*******215`) when the row's PHN is
+/// valid.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelFinding {
+    /// `msp_practitioner_number|phn|family_name|given_name|birth_date|gender|postal_code|last_visit_date`
+    pub field: String,
+    /// errors: `missing_field`, `invalid_phn`, `invalid_birth_date`,
+    /// `invalid_practitioner_number`, `invalid_last_visit`, `future_last_visit`,
+    /// `duplicate_in_panel`, `invalid_encoding`; warnings: `invalid_postal_code`,
+    /// `invalid_gender`, `no_last_visit`, `stale_last_visit`
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub phn: Option<String>,
+}
+}
+
+located! {
+/// One practitioner of a `panel_conflict`, where their row (the first) is.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelConflictEntry {
+    pub practitioner: String,
+}
+}
+
+/// A PHN accepted on the panels of two or more practitioners.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelConflict {
+    /// `panel_conflict`
+    pub code: String,
+    /// Masked.
+    pub phn: String,
+    pub practitioners: Vec<PanelConflictEntry>,
+}
+
+located! {
+/// An accepted row whose PHN the registry knows with another birth date or family name.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelMismatch {
+    /// `demographic_mismatch`
+    pub code: String,
+    /// Masked.
+    pub phn: String,
+    pub registration_id: String,
+    /// `birth_date`, `family_name`
+    pub fields: Vec<String>,
+}
+}
+
+/// The §8 report, PHNs masked. The JS functions consult no registry, so `mismatches` and
+/// `attached` are empty there (they are part of pas-core's report, the server's and the CLI's).
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelReport {
+    /// Rows read (not counting the header).
+    pub rows: u64,
+    /// Rows without an error (warnings allowed).
+    pub accepted: u64,
+    pub rejected: u64,
+    /// In file order.
+    pub errors: Vec<PanelFinding>,
+    /// In file order.
+    pub warnings: Vec<PanelFinding>,
+    pub conflicts: Vec<PanelConflict>,
+    pub mismatches: Vec<PanelMismatch>,
+    /// Registrations to move to `attached` (§9).
+    pub attached: Vec<String>,
+}
+
 // ---- errors -----------------------------------------------------------------------------
 
 /// The properties of every `Error` the API throws (besides `message`; `name` is
 /// `"PasError"`). `code`: `validation` (then `errors` lists every field error),
 /// `invalid_as_of`, `invalid_time`, `invalid_input`, `invalid_csv`, a DOMAIN field code such as
-/// `invalid_phn`, or a transition refusal (`invalid_transition`, `not_allowed`, `not_due`,
+/// `invalid_phn`, a panel file's code (`missing_columns`, `empty_file`, `malformed_csv`,
+/// `invalid_json`, `invalid_fhir`, `not_a_panel`, `unsupported_bundle_type`, `no_group`, with
+/// `field` `input`), or a transition refusal (`invalid_transition`, `not_allowed`, `not_due`,
 /// `duplicate`, `self_endorsement`, `token_used`, `unknown_token`, `not_found`, then `state`
 /// and `event` name the state and the event).
 #[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -679,6 +792,52 @@ mod tests {
         ] {
             same_shape::<super::Assessment>(&api::assess_person(&person(birth, needs), as_of()).unwrap());
         }
+    }
+
+    /// A small `panel.csv` with every §8 row code (BOM, CRLF, a quoted newline, an extra
+    /// column); `tests/web.rs` checks the same file through JavaScript.
+    const PANEL_CSV: &str = "\u{feff}msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date,note\r\n\
+        A1234,9698658215,Lee,Ann,1980-01-01,female,V8W 1P6,2026-03-01,x\r\n\
+        A1234,9698658215,Lee,Ann,1980-01-01,female,V8W 1P6,2026-03-01,x\r\n\
+        A1234,123,,Bo,2031-01-01,robot,12345,2027-01-01,x\r\n\
+        A12,9246813578,\"Okoye\r\nJr\",Jo,1990-04-04,,,,x\r\n\
+        B7777,9246813578,Okoye,Jo,1990-04-04,MALE,v6b1a1,2020-01-01,x\r\n\
+        C8888,9876543218,Kai,Ko,1970-02-02,other,,yesterday,x\r\n\
+        C8888,9111111117,Ahmadi,Sara,2010-10-10,unknown,,2023-11-25,x\r\n\
+        D9999,9111111117,Ahmadi,Sara,2010-10-10,,,2026-11-25,x\r\n";
+
+    #[test]
+    fn s8_panel_declarations_match_pas_core() {
+        // CSV, without and with a registry (so that mismatches and attached are not empty).
+        let report = api::validate_panel_csv(PANEL_CSV.as_bytes(), as_of()).unwrap();
+        let json = same_shape::<super::PanelReport>(&report);
+        assert_eq!(
+            json["conflicts"][0]["practitioners"][1],
+            serde_json::json!({"practitioner": "D9999", "line": 10})
+        );
+        let mut registry = pas_core::panel::Registry::new();
+        let mut r = input();
+        r.phn = "9246813578".into();
+        registry.insert_registration(&pas_core::Registration::validate(&r, as_of()).unwrap());
+        let mut panel = pas_core::panel::read_panel(PANEL_CSV.as_bytes(), as_of(), Some(&registry)).unwrap();
+        panel.read_to_end().unwrap();
+        let json = same_shape::<super::PanelReport>(&panel.finish());
+        assert_eq!(
+            json["mismatches"][0]["fields"],
+            serde_json::json!(["birth_date", "family_name"])
+        );
+        assert_eq!(json["attached"], serde_json::json!(["R1"]));
+        // FHIR: entry/pointer locations, and a conflict across two Groups of a Bundle.
+        for doc in [
+            include_str!("../../tests/fixtures/fhir/standalone-group.json"),
+            include_str!("../../tests/fixtures/fhir/collection-bundle.json"),
+            include_str!("../../tests/fixtures/fhir/message-bundle.json"),
+        ] {
+            let report = pas_core::panel::fhir::validate_fhir(doc.as_bytes(), as_of(), None).unwrap();
+            let json = same_shape::<super::PanelReport>(&report);
+            assert!(json["errors"][0]["pointer"].is_string(), "{json}");
+        }
+        same_shape::<super::PanelOptions>(&serde_json::json!({"as_of": "2026-11-25"}));
     }
 
     #[cfg(feature = "workflow")]

@@ -287,3 +287,247 @@ fn s5_match_province_from_csv_text() {
     let (code, field, _) = thrown(match_province("a,b\n1,2\n", providers, None).unwrap_err());
     assert_eq!((code.as_str(), field.as_deref()), ("invalid_csv", Some("patients")));
 }
+
+// ---- §8 panel validation ----------------------------------------------------------------
+
+/// Every §8 row code, with a UTF-8 BOM, CRLF line ends, an extra column and a quoted field
+/// holding a line break (the record of line 5 ends on line 6).
+const PANEL_CSV: &str = "\u{feff}msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date,note\r\n\
+    A1234,9698658215,Lee,Ann,1980-01-01,female,V8W 1P6,2026-03-01,x\r\n\
+    A1234,9698658215,Lee,Ann,1980-01-01,female,V8W 1P6,2026-03-01,x\r\n\
+    A1234,123,,Bo,2031-01-01,robot,12345,2027-01-01,x\r\n\
+    A12,9246813578,\"Okoye\r\nJr\",Jo,1990-04-04,,,,x\r\n\
+    B7777,9246813578,Okoye,Jo,1990-04-04,MALE,v6b1a1,2020-01-01,x\r\n\
+    C8888,9876543218,Kai,Ko,1970-02-02,other,,yesterday,x\r\n\
+    C8888,9111111117,Ahmadi,Sara,2010-10-10,unknown,,2023-11-25,x\r\n\
+    D9999,9111111117,Ahmadi,Sara,2010-10-10,,,2026-11-25,x\r\n";
+
+fn panel_options() -> JsValue {
+    js(&json!({ "as_of": AS_OF }))
+}
+
+fn as_of_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// `(line, field, code)` of a report's errors or warnings.
+fn lines(findings: &Value) -> Vec<(u64, String, String)> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["field"].as_str().unwrap().to_owned(),
+                f["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn at(line: u64, field: &str, code: &str) -> (u64, String, String) {
+    (line, field.to_owned(), code.to_owned())
+}
+
+#[wasm_bindgen_test]
+fn s8_panel_csv_every_code_at_its_line() {
+    let r = val(&validate_panel_csv(JsValue::from_str(PANEL_CSV), Some(panel_options())).unwrap());
+    assert_eq!(
+        (&r["rows"], &r["accepted"], &r["rejected"]),
+        (&json!(8), &json!(4), &json!(4))
+    );
+    assert_eq!(
+        lines(&r["errors"]),
+        vec![
+            at(3, "phn", "duplicate_in_panel"),
+            at(4, "phn", "invalid_phn"),
+            at(4, "family_name", "missing_field"),
+            at(4, "birth_date", "invalid_birth_date"),
+            at(4, "last_visit_date", "future_last_visit"),
+            at(5, "msp_practitioner_number", "invalid_practitioner_number"),
+            at(8, "last_visit_date", "invalid_last_visit"),
+        ]
+    );
+    assert_eq!(
+        lines(&r["warnings"]),
+        vec![
+            at(4, "gender", "invalid_gender"),
+            at(4, "postal_code", "invalid_postal_code"),
+            at(5, "last_visit_date", "no_last_visit"),
+            at(7, "last_visit_date", "stale_last_visit"),
+        ]
+    );
+    // PHNs masked, and only for a valid PHN.
+    assert_eq!(r["errors"][0]["phn"], "*******215");
+    assert!(r["errors"][1].get("phn").is_none());
+    assert_eq!(
+        r["conflicts"],
+        json!([{"code": "panel_conflict", "phn": "*******117",
+                "practitioners": [{"practitioner": "C8888", "line": 9}, {"practitioner": "D9999", "line": 10}]}])
+    );
+    assert_eq!((&r["mismatches"], &r["attached"]), (&json!([]), &json!([])));
+    // Exactly pas-core's report, and the same from the file's bytes.
+    let native = api::validate_panel_csv(PANEL_CSV.as_bytes(), as_of_date()).unwrap();
+    assert_eq!(r, serde_json::to_value(&native).unwrap());
+    let bytes = js_sys::Uint8Array::from(PANEL_CSV.as_bytes());
+    let from_bytes = val(&validate_panel_csv(bytes.into(), Some(panel_options())).unwrap());
+    assert_eq!(from_bytes, r);
+    let text = serde_json::to_string(&r).unwrap();
+    for phi in ["9698658215", "9111111117", "Ahmadi", "1980-01-01"] {
+        assert!(!text.contains(phi), "report shows {phi}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn s8_panel_bytes_not_utf8_are_invalid_encoding() {
+    let mut bytes =
+        b"msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n".to_vec();
+    bytes.extend_from_slice(b"A1234,9698658215,Lee,Ann,1980-01-01,female,V8W 1P6,2026-03-01\n");
+    bytes.extend_from_slice(b"A1234,9246813578,M\xfcller,J\xe9r\xf4me,1981-02-02,,,2026-03-01\n");
+    let input = js_sys::Uint8Array::from(bytes.as_slice());
+    let r = val(&validate_panel_csv(input.into(), Some(panel_options())).unwrap());
+    assert_eq!((&r["accepted"], &r["rejected"]), (&json!(1), &json!(1)));
+    assert_eq!(
+        lines(&r["errors"]),
+        vec![
+            at(3, "family_name", "invalid_encoding"),
+            at(3, "given_name", "invalid_encoding")
+        ]
+    );
+    assert_eq!(r["errors"][0]["phn"], "*******578");
+}
+
+#[wasm_bindgen_test]
+fn s8_panel_file_errors_are_coded_without_phi() {
+    let options = || Some(panel_options());
+    let (code, field, e) =
+        thrown(validate_panel_csv(JsValue::from_str("phn,family_name\n9698658215,Lee\n"), options()).unwrap_err());
+    assert_eq!((code.as_str(), field.as_deref()), ("missing_columns", Some("input")));
+    let message = String::from(e.unchecked_ref::<js_sys::Error>().message());
+    assert!(message.contains("msp_practitioner_number"), "{message}");
+    assert!(!message.contains("9698658215") && !message.contains("Lee"), "{message}");
+    let (code, _, _) = thrown(validate_panel_csv(JsValue::from_str(""), options()).unwrap_err());
+    assert_eq!(code, "empty_file");
+    let (code, field, _) = thrown(validate_panel_csv(JsValue::from_f64(5.0), options()).unwrap_err());
+    assert_eq!((code.as_str(), field.as_deref()), ("invalid_input", Some("input")));
+    let (code, field, _) =
+        thrown(validate_panel_csv(JsValue::from_str(PANEL_CSV), Some(js(&json!({"as_of": "soon"})))).unwrap_err());
+    assert_eq!((code.as_str(), field.as_deref()), ("invalid_as_of", Some("asOf")));
+    let (code, field, _) =
+        thrown(validate_panel_csv(JsValue::from_str(PANEL_CSV), Some(js(&json!({"asOf": AS_OF})))).unwrap_err());
+    assert_eq!((code.as_str(), field.as_deref()), ("invalid_input", Some("options")));
+    // Without options: today by the JS clock, still a report.
+    let r = val(&validate_panel_csv(JsValue::from_str(PANEL_CSV), None).unwrap());
+    assert_eq!(r["rows"], 8);
+}
+
+#[cfg(feature = "fhir")]
+const STANDALONE_GROUP: &str = include_str!("../../tests/fixtures/fhir/standalone-group.json");
+
+#[cfg(feature = "fhir")]
+#[wasm_bindgen_test]
+fn s8_panel_fhir_group_same_codes_as_native() {
+    let r = val(&validate_panel_fhir(JsValue::from_str(STANDALONE_GROUP), Some(panel_options())).unwrap());
+    assert_eq!(
+        (&r["rows"], &r["accepted"], &r["rejected"]),
+        (&json!(4), &json!(2), &json!(2))
+    );
+    let located = |findings: &Value| -> Vec<(u64, String, String, String)> {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                assert!(f.get("line").is_none(), "{f}");
+                (
+                    f["entry"].as_u64().unwrap(),
+                    f["pointer"].as_str().unwrap().to_owned(),
+                    f["field"].as_str().unwrap().to_owned(),
+                    f["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let member = |field: &str, code: &str| (0, "/member/3".to_owned(), field.to_owned(), code.to_owned());
+    assert_eq!(
+        located(&r["errors"]),
+        vec![
+            (
+                2,
+                "/contained/2".to_owned(),
+                "family_name".to_owned(),
+                "missing_field".to_owned()
+            ),
+            (
+                2,
+                "/contained/2".to_owned(),
+                "birth_date".to_owned(),
+                "invalid_birth_date".to_owned()
+            ),
+            member("msp_practitioner_number", "missing_field"),
+            member("phn", "missing_field"),
+            member("family_name", "missing_field"),
+            member("given_name", "missing_field"),
+            member("birth_date", "missing_field"),
+        ]
+    );
+    assert_eq!(
+        located(&r["warnings"]),
+        vec![member("last_visit_date", "no_last_visit")]
+    );
+    let native = pas_core::panel::fhir::validate_fhir(STANDALONE_GROUP.as_bytes(), as_of_date(), None).unwrap();
+    assert_eq!(r, serde_json::to_value(&native).unwrap());
+    let bytes = js_sys::Uint8Array::from(STANDALONE_GROUP.as_bytes());
+    assert_eq!(
+        val(&validate_panel_fhir(bytes.into(), Some(panel_options())).unwrap()),
+        r
+    );
+}
+
+#[cfg(feature = "fhir")]
+#[wasm_bindgen_test]
+fn s8_panel_fhir_document_errors_are_coded() {
+    let options = || Some(panel_options());
+    for (doc, expected) in [
+        ("{\"resourceType\": \"Group\",", "invalid_json"),
+        ("{\"type\": \"person\"}", "invalid_fhir"),
+        ("{\"resourceType\": \"Patient\"}", "not_a_panel"),
+        (
+            "{\"resourceType\": \"Bundle\", \"type\": \"searchset\"}",
+            "unsupported_bundle_type",
+        ),
+        (
+            "{\"resourceType\": \"Bundle\", \"type\": \"collection\", \"entry\": []}",
+            "no_group",
+        ),
+    ] {
+        let (code, field, _) = thrown(validate_panel_fhir(JsValue::from_str(doc), options()).unwrap_err());
+        assert_eq!((code.as_str(), field.as_deref()), (expected, Some("input")), "{doc}");
+    }
+}
+
+#[cfg(feature = "fhir")]
+#[wasm_bindgen_test]
+fn s8_panel_to_fhir_group_round_trips() {
+    let text = panel_to_fhir_group(JsValue::from_str(PANEL_CSV), Some(panel_options())).unwrap();
+    let group: Value = serde_json::from_str(&text).unwrap();
+    // Accepted rows of four practitioners: a collection Bundle of one Group each.
+    assert_eq!(
+        (&group["resourceType"], &group["type"]),
+        (&json!("Bundle"), &json!("collection"))
+    );
+    assert_eq!(group["entry"].as_array().unwrap().len(), 4);
+    let mut rows = Vec::new();
+    for row in pas_core::panel::read_panel(PANEL_CSV.as_bytes(), as_of_date(), None).unwrap() {
+        rows.extend(row.unwrap());
+    }
+    let mut native = Vec::new();
+    pas_core::panel::fhir::write_fhir(&rows, &mut native).unwrap();
+    assert_eq!(text.as_bytes(), native.as_slice());
+    // Importing the export accepts the same rows again.
+    let back = val(&validate_panel_fhir(JsValue::from_str(&text), Some(panel_options())).unwrap());
+    assert_eq!((&back["rows"], &back["accepted"]), (&json!(4), &json!(4)));
+    let (code, _, _) = thrown(panel_to_fhir_group(JsValue::from_str("a,b\n"), Some(panel_options())).unwrap_err());
+    assert_eq!(code, "missing_columns");
+}

@@ -1,7 +1,8 @@
-"""Shared fixtures: the conformance corpus and a `pas match` reference run.
+"""Shared fixtures: the conformance corpus, a `pas match` reference run, and panels with the
+native `pas validate-panel` reports.
 
-pas-ffi/test.sh prepares both and passes their folders in PAS_FFI_CORPUS and PAS_FFI_PAS_MATCH;
-run by hand, pytest prepares them itself with cargo (slower).
+pas-ffi/test.sh prepares them and passes their folders in PAS_FFI_CORPUS, PAS_FFI_PAS_MATCH and
+PAS_FFI_PANELS; run by hand, pytest prepares them itself with cargo (slower).
 """
 import json
 import os
@@ -45,6 +46,36 @@ def pas_match_dir(corpus_dir, tmp_path_factory):
            "--patients", str(corpus_dir / "patients.csv"),
            "--providers", str(corpus_dir / "providers.csv"),
            "--seed", "7", "--as-of", AS_OF, "--out", str(out))
+    return out
+
+
+FHIR_FIXTURE = ROOT / "tests" / "fixtures" / "fhir" / "message-bundle.json"
+
+
+def make_panels(out):
+    """What pas-ffi/test.sh runs: a planted panel from `pas generate --panels` (every §8 code
+    planted) and the native `pas validate-panel` reports of it (with its registry) and of the
+    FHIR fixture. Keep in step with test.sh."""
+    pas = ["run", "-q", "-p", "pas-server", "--"]
+    _cargo(*pas, "generate", "--patients", "3000", "--providers", "10", "--seed", "5",
+           "--as-of", AS_OF, "--panels", "--panel-rows", "20000", "--panel-practitioners", "12",
+           "--panel-error-rate", "0.01", "--out", str(out / "province"))
+    _cargo(*pas, "validate-panel", str(out / "province" / "panel.csv"),
+           "--registry", str(out / "province" / "patients.csv"), "--as-of", AS_OF,
+           "--out", str(out / "planted-report.json"))
+    _cargo(*pas, "validate-panel", str(FHIR_FIXTURE), "--as-of", AS_OF,
+           "--out", str(out / "message-bundle-report.json"))
+
+
+@pytest.fixture(scope="session")
+def panels_dir(tmp_path_factory):
+    """province/{patients.csv,panel.csv,panel-planted.json}, planted-report.json and
+    message-bundle-report.json (the native reports)."""
+    given = os.environ.get("PAS_FFI_PANELS")
+    if given:
+        return pathlib.Path(given)
+    out = tmp_path_factory.mktemp("panels")
+    make_panels(out)
     return out
 
 
