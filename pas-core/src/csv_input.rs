@@ -225,32 +225,8 @@ impl CsvRecord for RegistrationInput {
     const OPTIONAL: &'static [&'static str] = &PATIENT_OPTIONAL_COLUMNS;
 
     fn field_mut(&mut self, i: usize) -> Option<&mut String> {
-        Some(match i {
-            0 => &mut self.registration_id,
-            1 => &mut self.household_id,
-            2 => &mut self.relationship,
-            3 => &mut self.phn,
-            4 => &mut self.given_name,
-            5 => &mut self.family_name,
-            6 => &mut self.birth_date,
-            7 => &mut self.postal_code,
-            8 => &mut self.registered_at,
-            9 => &mut self.status,
-            10 => &mut self.gender_preference,
-            11 => &mut self.language,
-            12 => &mut self.translator_needed,
-            13 => &mut self.travel,
-            14 => &mut self.needs,
-            15 => &mut self.msp_coverage,
-            16 => &mut self.has_provider,
-            17 => &mut self.provider_leaving,
-            18 => &mut self.community,
-            19 => &mut self.latitude,
-            20 => &mut self.longitude,
-            21 => &mut self.phone,
-            22 => &mut self.email,
-            _ => return None,
-        })
+        // `RegistrationInput::FIELDS` starts with these columns, in this order.
+        RegistrationInput::field_mut(self, i)
     }
 }
 
@@ -440,6 +416,23 @@ impl<R: Read, T: CsvRecord> Iterator for CsvReader<R, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s7_patient_columns_are_the_first_registration_fields() {
+        let columns: Vec<&str> = PATIENT_COLUMNS
+            .iter()
+            .chain(&PATIENT_OPTIONAL_COLUMNS)
+            .copied()
+            .collect();
+        assert_eq!(&RegistrationInput::FIELDS[..columns.len()], columns.as_slice());
+        let mut input = RegistrationInput::default();
+        for (i, name) in RegistrationInput::FIELDS.iter().enumerate() {
+            *input.field_mut(i).unwrap() = (*name).to_owned();
+        }
+        assert_eq!(input.email_confirm, "email_confirm");
+        assert_eq!(input.community, "community");
+        assert!(input.field_mut(RegistrationInput::FIELDS.len()).is_none());
+    }
 
     const HEADER: &str = "registration_id,household_id,relationship,phn,given_name,family_name,birth_date,postal_code,registered_at,status,gender_preference,language,translator_needed,travel,needs,msp_coverage,has_provider,provider_leaving";
 

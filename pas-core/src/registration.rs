@@ -220,6 +220,69 @@ pub struct RegistrationInput {
     pub email_confirm: String,
 }
 
+impl RegistrationInput {
+    /// Every field's name, as `patients.csv` and the HCR form spell it: DOMAIN §7's columns in
+    /// order, then `community`, `latitude`, `longitude`, and the form's contact fields.
+    pub const FIELDS: [&'static str; 24] = [
+        "registration_id",
+        "household_id",
+        "relationship",
+        "phn",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "postal_code",
+        "registered_at",
+        "status",
+        "gender_preference",
+        "language",
+        "translator_needed",
+        "travel",
+        "needs",
+        "msp_coverage",
+        "has_provider",
+        "provider_leaving",
+        "community",
+        "latitude",
+        "longitude",
+        "phone",
+        "email",
+        "email_confirm",
+    ];
+
+    /// The field named `FIELDS[i]` (`None` past the end), for readers that fill an input by
+    /// field name or column (CSV, JavaScript objects).
+    pub fn field_mut(&mut self, i: usize) -> Option<&mut String> {
+        Some(match i {
+            0 => &mut self.registration_id,
+            1 => &mut self.household_id,
+            2 => &mut self.relationship,
+            3 => &mut self.phn,
+            4 => &mut self.given_name,
+            5 => &mut self.family_name,
+            6 => &mut self.birth_date,
+            7 => &mut self.postal_code,
+            8 => &mut self.registered_at,
+            9 => &mut self.status,
+            10 => &mut self.gender_preference,
+            11 => &mut self.language,
+            12 => &mut self.translator_needed,
+            13 => &mut self.travel,
+            14 => &mut self.needs,
+            15 => &mut self.msp_coverage,
+            16 => &mut self.has_provider,
+            17 => &mut self.provider_leaving,
+            18 => &mut self.community,
+            19 => &mut self.latitude,
+            20 => &mut self.longitude,
+            21 => &mut self.phone,
+            22 => &mut self.email,
+            23 => &mut self.email_confirm,
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Debug for RegistrationInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hidden = |s: &str| if s.trim().is_empty() { "" } else { "<hidden>" };

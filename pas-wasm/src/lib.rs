@@ -76,62 +76,7 @@ fn from_js<T: DeserializeOwned>(value: JsValue, name: &str) -> Result<T, JsValue
 }
 
 /// The fields of [`pas_core::RegistrationInput`], by their JS keys.
-const INPUT_FIELDS: [&str; 24] = [
-    "registration_id",
-    "household_id",
-    "relationship",
-    "phn",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "postal_code",
-    "community",
-    "latitude",
-    "longitude",
-    "registered_at",
-    "status",
-    "gender_preference",
-    "language",
-    "translator_needed",
-    "travel",
-    "needs",
-    "msp_coverage",
-    "has_provider",
-    "provider_leaving",
-    "phone",
-    "email",
-    "email_confirm",
-];
-
-fn input_field(input: &mut pas_core::RegistrationInput, i: usize) -> Option<&mut String> {
-    Some(match i {
-        0 => &mut input.registration_id,
-        1 => &mut input.household_id,
-        2 => &mut input.relationship,
-        3 => &mut input.phn,
-        4 => &mut input.given_name,
-        5 => &mut input.family_name,
-        6 => &mut input.birth_date,
-        7 => &mut input.postal_code,
-        8 => &mut input.community,
-        9 => &mut input.latitude,
-        10 => &mut input.longitude,
-        11 => &mut input.registered_at,
-        12 => &mut input.status,
-        13 => &mut input.gender_preference,
-        14 => &mut input.language,
-        15 => &mut input.translator_needed,
-        16 => &mut input.travel,
-        17 => &mut input.needs,
-        18 => &mut input.msp_coverage,
-        19 => &mut input.has_provider,
-        20 => &mut input.provider_leaving,
-        21 => &mut input.phone,
-        22 => &mut input.email,
-        23 => &mut input.email_confirm,
-        _ => return None,
-    })
-}
+const INPUT_FIELDS: [&str; 24] = pas_core::RegistrationInput::FIELDS;
 
 thread_local! {
     /// [`INPUT_FIELDS`] as JS strings, made once: forms validate on every keystroke.
@@ -154,7 +99,7 @@ fn registration_input(value: &JsValue, name: &str) -> Result<pas_core::Registrat
             if v.is_undefined() || v.is_null() {
                 continue;
             }
-            match (v.as_string(), input_field(&mut input, i)) {
+            match (v.as_string(), input.field_mut(i)) {
                 (Some(text), Some(slot)) => *slot = text,
                 _ => return Err(bad(format!("{name}.{} must be a string", INPUT_FIELDS[i]))),
             }
