@@ -117,10 +117,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     spinner.finish_and_clear();
     if let Some(p) = &panels {
-        let planted: u64 = p.codes.values().sum();
+        let codes = p.codes.values().filter(|n| **n > 0).count();
         eprintln!(
-            "pas generate: panel.csv: {} rows ({} planted findings, {} to reject) → panel-planted.json",
-            p.rows, planted, p.rejected
+            "pas generate: panel.csv: {} rows, {} to accept and {} to reject, {codes} planted codes → panel-planted.json",
+            p.rows, p.accepted, p.rejected
         );
     }
     eprintln!(
