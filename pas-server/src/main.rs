@@ -1,6 +1,7 @@
 //! `pas`: the PAS command line. `pas generate` writes a synthetic province, `pas match` runs the
 //! province-wide match of DOMAIN §5 over CSV files, `pas validate-panel` checks a panel (§8).
-//! (The reference server comes later.)
+//! `pas serve` runs the reference server (issue 9, first slice); `pas openapi` prints its
+//! OpenAPI document.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ mod generate;
 mod matching;
 mod panel;
 mod progress;
+mod serve;
 
 /// Provincial Attachment System: match BC patients waiting for a family doctor or nurse
 /// practitioner with providers' open places.
@@ -31,6 +33,11 @@ enum Command {
     Match(matching::Args),
     /// Validate a practitioner's panel (DOMAIN §8; CSV or FHIR R4) and print the JSON report.
     ValidatePanel(panel::Args),
+    /// Run the reference server: the Health Connect Registry API over SQLite (default) or
+    /// PostgreSQL.
+    Serve(serve::Args),
+    /// Print the server's OpenAPI 3.1 document (as committed in pas-server/openapi.json).
+    Openapi,
 }
 
 /// Parse an ISO date argument (`2026-11-25`).
@@ -54,6 +61,11 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Match(args) => matching::run(&args),
         Command::ValidatePanel(args) => panel::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Openapi => {
+            print!("{}", pas_server::api::openapi_json());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

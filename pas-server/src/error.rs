@@ -1,0 +1,191 @@
+//! One error type for every handler, answered as RFC 9457 `application/problem+json`.
+//!
+//! Problems carry the core's stable `code` (and, for validation, every field error); their
+//! `detail` never contains PHI — at most ids and masked PHNs.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pas_core::ValidationErrors;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbError;
+
+/// The media type of problem responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`urn:pas:problem:{code}`).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// This occurrence, in words (never PHI).
+    pub detail: String,
+    /// The stable code (pas-core's `ErrorCode` where one applies).
+    pub code: String,
+    /// Every field error, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One field error of a `validation_failed` problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field as sent (`members[1].phn`).
+    pub field: String,
+    /// pas-core's code (`invalid_phn`).
+    pub code: String,
+    /// A readable explanation without PHI.
+    pub message: String,
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Field errors from pas-core (422).
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    /// DOMAIN §2 duplicate rule (409), with the existing registration's id.
+    #[error("already registered")]
+    AlreadyRegistered(String),
+    /// A journey event not possible now (409), from pas-core's `TransitionError`.
+    #[error("{0}")]
+    Transition(pas_core::TransitionError),
+    /// Unknown registration or wrong proof: the same answer, so existence is not revealed (404).
+    #[error("not found")]
+    NotFound,
+    /// A concurrent change (409); the client may retry.
+    #[error("conflict")]
+    Conflict,
+    /// The body is not the JSON expected (400 / 415 / 413).
+    #[error("bad request body")]
+    Body(StatusCode, &'static str, &'static str),
+    /// A server fault (500); details go to the log, not to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::AlreadyRegistered(id) => Error::AlreadyRegistered(id),
+            DbError::Conflict => Error::Conflict,
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(r: JsonRejection) -> Self {
+        // serde's messages may quote the offending value (PHI), so only the kind is reported.
+        match r {
+            JsonRejection::MissingJsonContentType(_) => Error::Body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON with Content-Type: application/json",
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                Error::Body(StatusCode::BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+            }
+            JsonRejection::JsonDataError(_) => Error::Body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the JSON body does not have the expected shape (see /openapi.json)",
+            ),
+            _ => Error::Body(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the request body could not be read",
+            ),
+        }
+    }
+}
+
+impl Error {
+    fn problem(&self) -> Problem {
+        let (status, code, title, detail, errors) = match self {
+            Error::Validation(v) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+                format!("{} field error(s); see errors", v.errors().len()),
+                v.errors()
+                    .iter()
+                    .map(|e| ProblemField {
+                        field: e.field.clone(),
+                        code: e.code.as_str().to_owned(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+            ),
+            Error::AlreadyRegistered(id) => (
+                StatusCode::CONFLICT,
+                pas_core::ErrorCode::AlreadyRegistered.as_str(),
+                "Already registered",
+                format!("this PHN already has an active (non-terminal) registration: {id}"),
+                Vec::new(),
+            ),
+            Error::Transition(e) => {
+                let code = match e {
+                    pas_core::TransitionError::InvalidTransition { .. } => "invalid_transition",
+                    _ => "not_allowed",
+                };
+                (
+                    StatusCode::CONFLICT,
+                    code,
+                    "Not possible now",
+                    e.to_string(),
+                    Vec::new(),
+                )
+            }
+            Error::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "no registration matches this id, PHN and birth date".to_owned(),
+                Vec::new(),
+            ),
+            Error::Conflict => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Concurrent change",
+                "the registration changed at the same time; try again".to_owned(),
+                Vec::new(),
+            ),
+            Error::Body(status, code, detail) => (*status, *code, "Bad request body", (*detail).to_owned(), Vec::new()),
+            Error::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal error",
+                "the server could not complete the request".to_owned(),
+                Vec::new(),
+            ),
+        };
+        Problem {
+            type_: format!("urn:pas:problem:{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Internal(e) = &self {
+            tracing::error!(error = %e, "internal error");
+        }
+        let problem = self.problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+    }
+}
