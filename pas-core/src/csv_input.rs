@@ -184,30 +184,24 @@ impl<R: Read> Read for LineTracker<R> {
     }
 }
 
-/// Required columns of `patients.csv` (DOMAIN §7).
-pub const PATIENT_COLUMNS: [&str; 18] = [
-    "registration_id",
-    "household_id",
-    "relationship",
-    "phn",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "postal_code",
-    "registered_at",
-    "status",
-    "gender_preference",
-    "language",
-    "translator_needed",
-    "travel",
-    "needs",
-    "msp_coverage",
-    "has_provider",
-    "provider_leaving",
-];
+/// Required columns of `patients.csv` (DOMAIN §7): the first of [`RegistrationInput::FIELDS`].
+pub const PATIENT_COLUMNS: [&str; 18] = registration_fields(0);
 
-/// Optional columns of `patients.csv`: DOMAIN §7's, plus the HCR form's contact fields.
-pub const PATIENT_OPTIONAL_COLUMNS: [&str; 5] = ["community", "latitude", "longitude", "phone", "email"];
+/// Optional columns of `patients.csv`: DOMAIN §7's, plus the HCR form's contact fields (the
+/// next of [`RegistrationInput::FIELDS`]; `email_confirm` is a form field only).
+pub const PATIENT_OPTIONAL_COLUMNS: [&str; 5] = registration_fields(PATIENT_COLUMNS.len());
+
+/// `N` names of [`RegistrationInput::FIELDS`] from `start`: the columns are that list's
+/// prefix, written once.
+const fn registration_fields<const N: usize>(start: usize) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = RegistrationInput::FIELDS[start + i];
+        i += 1;
+    }
+    out
+}
 
 /// A record type read from a DOMAIN §7 CSV file: its columns, and how to build it from the
 /// texts of one row.

@@ -328,10 +328,7 @@ fn load_registry(path: &str, as_of: NaiveDate) -> Result<(Registry, String), Pas
     let file = File::open(p).map_err(|e| PasError::unreadable(&name, &e))?;
     let loaded = pas_core::matching::load_patients(BufReader::with_capacity(1 << 20, file), as_of)
         .map_err(|e| PasError::csv_file(&name, &e))?;
-    let mut registry = Registry::new();
-    for r in &loaded.valid {
-        registry.insert_registration(r);
-    }
+    let registry: Registry = loaded.valid.iter().collect();
     let note = format!(
         "registry {name}: {} PHNs from {} rows ({} invalid rows left out)",
         registry.len(),

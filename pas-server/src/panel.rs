@@ -67,10 +67,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
 fn load_registry(path: &Path, as_of: NaiveDate) -> anyhow::Result<Registry> {
     let patients = crate::matching::read_patients(path, as_of)?;
-    let mut registry = Registry::new();
-    for r in &patients.valid {
-        registry.insert_registration(r);
-    }
+    let registry: Registry = patients.valid.iter().collect();
     let skipped = patients.rows - patients.valid.len();
     eprintln!(
         "pas validate-panel: registry {}: {} PHNs from {} rows ({skipped} invalid rows left out)",
@@ -93,7 +90,6 @@ fn validate_csv(path: &Path, as_of: NaiveDate, registry: Option<&Registry>) -> a
     for w in panel.header_warnings() {
         eprintln!("pas: warning: {}:{}: {}", path.display(), w.line, w.message);
     }
-    let mut rows = 0u64;
     loop {
         match panel.next_row() {
             Ok(Some(_)) => {}
@@ -103,8 +99,7 @@ fn validate_csv(path: &Path, as_of: NaiveDate, registry: Option<&Registry>) -> a
                 return Err(e).with_context(|| format!("{} cannot be read as CSV", path.display()));
             }
         }
-        rows += 1;
-        if rows % 65_536 == 0 {
+        if panel.report().rows % 65_536 == 0 {
             bar.set_position(panel.bytes_read());
         }
     }

@@ -115,3 +115,14 @@ impl Registry {
         self.entries.is_empty()
     }
 }
+
+impl<'a> FromIterator<&'a Registration> for Registry {
+    /// The registry of validated registrations (see [`Registry::insert_registration`]).
+    fn from_iter<I: IntoIterator<Item = &'a Registration>>(registrations: I) -> Self {
+        let mut registry = Self::new();
+        for r in registrations {
+            registry.insert_registration(r);
+        }
+        registry
+    }
+}
