@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use pas_core::matching::{self, Assignment, MatchOptions, Problem, naive, report::report};
 use pas_core::provider::{Provider, ProviderInput};
-use pas_core::{Phn, Registration, RegistrationInput};
+use pas_core::{Phn, ProviderId, Registration, RegistrationId, RegistrationInput};
 use proptest::prelude::*;
 
 fn as_of() -> NaiveDate {
@@ -568,6 +568,33 @@ proptest! {
         }
         for (u, prov) in used.iter().zip(&p.providers) {
             prop_assert!(*u <= prov.places_offered());
+        }
+    }
+
+    /// §9 into §5: providers excluded for a registration (declined, lapsed, declined by the
+    /// patient) are never assigned to its household; the engine still equals the definition
+    /// and the verifier still finds the run fair with the exclusions in place.
+    #[test]
+    fn s9_exclusions_respected((people, providers) in province(), seed in 0u64..4, pick in proptest::collection::vec((0usize..64, 0usize..16), 0..24)) {
+        let mut p = problem(&people, &providers, seed);
+        let mut excluded: std::collections::HashMap<RegistrationId, Vec<ProviderId>> = std::collections::HashMap::new();
+        for (r, q) in pick {
+            if people.is_empty() || p.providers.is_empty() { break; }
+            let reg = RegistrationId::parse(&people[r % people.len()].registration_id).unwrap();
+            let prov = p.providers[q % p.providers.len()].provider_id.clone();
+            excluded.entry(reg).or_default().push(prov);
+        }
+        p.exclude(|id| excluded.get(id).map_or(&[][..], Vec::as_slice));
+        let fast = matching::assign(&p);
+        prop_assert_eq!(&fast, &naive::assign(&p));
+        prop_assert!(report(&p, &fast.rows(&p)).is_fair());
+        for (u, o) in p.units.iter().zip(&fast.outcome) {
+            if let Some((i, _)) = o {
+                let prov = &p.providers[*i as usize].provider_id;
+                for m in &u.members {
+                    prop_assert!(!excluded.get(m.registration_id).is_some_and(|x| x.contains(prov)));
+                }
+            }
         }
     }
 

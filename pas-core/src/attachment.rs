@@ -84,11 +84,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, FieldError, FieldRule, ValidationErrors};
 use crate::identifiers::{PractitionerNumber, ProviderId, RegistrationId};
+use crate::phn::Phn;
 use crate::registration::Status;
 use crate::workflow::{Actor, Effect, Recipient, Subject, Template, TransitionError, TransitionRow, audit};
 
@@ -100,6 +101,111 @@ pub const STATUS_CHECK_MONTHS: u32 = 3;
 pub const STATUS_CHECK_ANSWER_DAYS: i64 = 30;
 /// Failed contact attempts after which an accepted registration is closed (§9).
 pub const MAX_FAILED_CONTACTS: u32 = 3;
+
+/// MSP's fee code for attaching a patient (a "98990 claim", §9).
+pub const ATTACHMENT_FEE_CODE: &str = "98990";
+
+/// An attachment claim as received (an MSP feed or a clinic's billing), all text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClaimInput {
+    /// The patient's PHN.
+    pub phn: String,
+    /// The claiming practitioner's MSP number.
+    pub practitioner_number: String,
+    /// The MSP fee code: must be [`ATTACHMENT_FEE_CODE`].
+    pub fee_code: String,
+    /// Date of service, ISO.
+    pub service_date: String,
+}
+
+/// A valid 98990 attachment claim: the evidence for [`JourneyEvent::AttachmentClaim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentClaim {
+    /// The patient.
+    pub phn: Phn,
+    /// Who claimed.
+    pub practitioner: PractitionerNumber,
+    /// When the service was given.
+    pub service_date: NaiveDate,
+}
+
+impl AttachmentClaim {
+    /// Validate a claim, returning every field error: PHN (§1), practitioner number, fee code
+    /// 98990, and a service date that is a real date not after `as_of`.
+    ///
+    /// ```
+    /// # use chrono::NaiveDate;
+    /// use pas_core::attachment::{AttachmentClaim, ClaimInput};
+    /// let as_of = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    /// let claim = AttachmentClaim::validate(&ClaimInput {
+    ///     phn: "9698 658 215".into(), practitioner_number: "A1234".into(),
+    ///     fee_code: "98990".into(), service_date: "2026-11-20".into(),
+    /// }, as_of).unwrap();
+    /// assert_eq!(claim.practitioner.as_str(), "A1234");
+    /// let bad = AttachmentClaim::validate(&ClaimInput { fee_code: "00100".into(), ..Default::default() }, as_of);
+    /// let codes: Vec<_> = bad.unwrap_err().errors().iter().map(|e| e.code.as_str()).collect();
+    /// assert_eq!(codes, ["missing_field", "missing_field", "invalid_fee_code", "missing_field"]);
+    /// ```
+    pub fn validate(input: &ClaimInput, as_of: NaiveDate) -> Result<Self, ValidationErrors> {
+        let mut errors = Vec::new();
+        let missing = |field: &str| FieldError::new(field, ErrorCode::MissingField, format!("{field} is required"));
+        let phn = if crate::trim(&input.phn).is_empty() {
+            errors.push(missing("phn"));
+            None
+        } else {
+            Phn::parse(&input.phn).map_err(|e| errors.push(e.at("phn"))).ok()
+        };
+        let practitioner = if crate::trim(&input.practitioner_number).is_empty() {
+            errors.push(missing("practitioner_number"));
+            None
+        } else {
+            PractitionerNumber::parse(&input.practitioner_number)
+                .map_err(|e| errors.push(e.at("practitioner_number")))
+                .ok()
+        };
+        if crate::trim(&input.fee_code) != ATTACHMENT_FEE_CODE {
+            errors.push(FieldError::new(
+                "fee_code",
+                ErrorCode::InvalidFeeCode,
+                format!("an attachment claim has fee code {ATTACHMENT_FEE_CODE}"),
+            ));
+        }
+        let raw_date = crate::trim(&input.service_date);
+        let service_date = if raw_date.is_empty() {
+            errors.push(missing("service_date"));
+            None
+        } else {
+            match crate::date::parse_iso_date(raw_date) {
+                Some(d) if d <= as_of => Some(d),
+                Some(_) => {
+                    errors.push(FieldError::new(
+                        "service_date",
+                        ErrorCode::InvalidServiceDate,
+                        "service_date is after today",
+                    ));
+                    None
+                }
+                None => {
+                    errors.push(FieldError::new(
+                        "service_date",
+                        ErrorCode::InvalidServiceDate,
+                        "service_date must be a date YYYY-MM-DD",
+                    ));
+                    None
+                }
+            }
+        };
+        match (phn, practitioner, service_date) {
+            (Some(phn), Some(practitioner), Some(service_date)) if errors.is_empty() => Ok(Self {
+                phn,
+                practitioner,
+                service_date,
+            }),
+            _ => Err(ValidationErrors(errors)),
+        }
+    }
+}
 
 code_enum!(
     /// Why a registration was closed (§9).

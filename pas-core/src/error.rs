@@ -108,6 +108,10 @@ pub enum ErrorCode {
     PanelConflict,
     /// §8 a PHN known to the registry with another birth date or family name.
     DemographicMismatch,
+    /// §9 an attachment claim's fee code is not 98990.
+    InvalidFeeCode,
+    /// §9 an attachment claim's service date is not a date, or is after `as_of`.
+    InvalidServiceDate,
 }
 
 impl ErrorCode {
@@ -159,6 +163,8 @@ impl ErrorCode {
             Self::StaleLastVisit => "stale_last_visit",
             Self::PanelConflict => "panel_conflict",
             Self::DemographicMismatch => "demographic_mismatch",
+            Self::InvalidFeeCode => "invalid_fee_code",
+            Self::InvalidServiceDate => "invalid_service_date",
         }
     }
 }

@@ -372,6 +372,12 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The group this person is counted in by reports and dashboards (§6): their `community`
+    /// when given, else the FSA of their postal code.
+    pub fn community_or_fsa(&self) -> &str {
+        self.community.as_deref().unwrap_or_else(|| self.postal_code.fsa_str())
+    }
+
     /// Validate one registration at `as_of`, returning every field error.
     ///
     /// ```

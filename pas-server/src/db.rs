@@ -1,16 +1,216 @@
-//! Storage: the [`Database`] trait the handlers call, with one implementation per backend
-//! (SQLite, PostgreSQL), each with its own migrations (`migrations/sqlite`, `migrations/postgres`).
+//! Storage: one [`Db`] over SQLite (the default, an embedded file) or PostgreSQL, chosen by
+//! the URL at start-up, each backend with its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`, embedded in the binary so `pas serve` works on a fresh machine).
 //!
-//! Queries are checked at run time (`sqlx::query`), as there is no database at compile time.
-//! The SQL is the same for both backends (`$n` placeholders work in SQLite too), so one macro
-//! writes both implementations; what differs is the pool type and the migrations.
+//! Queries are checked at run time (`sqlx::query` over sqlx's `Any` driver: there is no
+//! database at compile time). The SQL is written once for both backends: `$n` placeholders,
+//! text for times (RFC 3339 UTC) and JSON documents, `BIGINT` for numbers. What differs is the
+//! DDL (identity columns) and how a writing transaction starts: SQLite's `BEGIN IMMEDIATE`
+//! takes the write lock at once, so two writers never deadlock on a lock upgrade.
+//!
+//! Serialization where it matters (DOMAIN §5 places, the endorsement book) uses a row that
+//! every such transaction updates first ([`lock`]): PostgreSQL then holds a row lock until
+//! commit, SQLite its database write lock, so the rule holds across server processes.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
+use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://FILE`.
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url`, if supported.
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// DOMAIN §2: this PHN already has a non-terminal registration (its id).
+    #[error("already registered as {0}")]
+    AlreadyRegistered(String),
+    /// The row changed since it was read (a concurrent update).
+    #[error("the record changed concurrently")]
+    Conflict,
+    /// A stored document does not decode (a bug or a hand-edited database).
+    #[error("stored {0} does not decode: {1}")]
+    Corrupt(&'static str, String),
+    /// Anything else from the database.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// An open transaction (committed with `commit`, rolled back when dropped).
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Migrations compiled into the binary.
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registrations",
+        include_str!("../migrations/sqlite/0001_registrations.sql"),
+    ),
+    (2, "workflows", include_str!("../migrations/sqlite/0002_workflows.sql")),
+];
+
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registrations",
+        include_str!("../migrations/postgres/0001_registrations.sql"),
+    ),
+    (
+        2,
+        "workflows",
+        include_str!("../migrations/postgres/0002_workflows.sql"),
+    ),
+];
+
+/// Whether `e` is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Db {
+    /// Open the database at `url` (an SQLite file is created if missing) and bring its schema
+    /// up to date.
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url).ok_or_else(|| {
+            DbError::Sqlx(sqlx::Error::Configuration(
+                "unsupported database URL: use sqlite://FILE or postgres://…".into(),
+            ))
+        })?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_create_url(url);
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                // WAL is a property of the file: readers do not block the writer.
+                pool.execute("PRAGMA journal_mode = WAL").await?;
+                pool
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
+        };
+        let db = Self { pool, backend };
+        let migrations = match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        Migrator::new(Embedded(migrations)).await?.run(&db.pool).await?;
+        Ok(db)
+    }
+
+    /// The backend.
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for single statements outside a transaction.
+    pub const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Start a transaction that will write.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// `sqlite://FILE` with `mode=rwc`, so a missing file is created.
+fn sqlite_create_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Serialize with every other transaction that takes the lock `name` (see the module docs).
+pub async fn lock(conn: &mut AnyConnection, name: &str, now: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE locks SET held_at = $1 WHERE name = $2")
+        .bind(now)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
 
 /// One registration as stored.
 #[derive(Debug, Clone)]
@@ -35,258 +235,175 @@ pub struct StoredRegistration {
     pub journey: String,
 }
 
-/// Why a write was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// DOMAIN §2: this PHN already has a non-terminal registration (its id).
-    #[error("already registered as {0}")]
-    AlreadyRegistered(String),
-    /// The row changed since it was read (a concurrent update).
-    #[error("the registration changed concurrently")]
-    Conflict,
-    /// Anything else from the database.
-    #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-}
+/// The registration columns, in the order of [`StoredRegistration`].
+pub const REGISTRATION_COLUMNS: &str =
+    "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey";
 
-/// What the server needs from storage. Handlers are generic over it.
-pub trait Database: Clone + Send + Sync + 'static {
-    /// Create the schema or bring it up to date.
-    fn migrate(&self) -> impl Future<Output = Result<(), DbError>> + Send;
-
-    /// Store a household's registrations in one transaction, refusing (and storing nothing) when
-    /// any PHN already has a non-terminal registration (DOMAIN §2).
-    fn insert_household(&self, rows: &[StoredRegistration]) -> impl Future<Output = Result<(), DbError>> + Send;
-
-    /// One registration by id.
-    fn registration(&self, id: &str) -> impl Future<Output = Result<Option<StoredRegistration>, DbError>> + Send;
-
-    /// Replace a registration's status and journey if its status is still `expected_status`.
-    fn update_journey(
-        &self,
-        id: &str,
-        expected_status: &str,
-        status: &str,
-        journey: &str,
-        updated_at: &str,
-    ) -> impl Future<Output = Result<(), DbError>> + Send;
-
-    /// Whether the database answers.
-    fn ping(&self) -> impl Future<Output = Result<(), DbError>> + Send;
-}
-
-/// Migrations compiled into the binary, so `pas serve` works on a fresh machine.
-#[derive(Debug)]
-struct Embedded(&'static [(i64, &'static str, &'static str)]);
-
-impl<'s> MigrationSource<'s> for Embedded {
-    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(sql),
-                        false,
-                    )
-                })
-                .collect())
+impl StoredRegistration {
+    /// From a row selected with [`REGISTRATION_COLUMNS`].
+    pub fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            registration_id: row.try_get(0)?,
+            household_id: row.try_get(1)?,
+            phn: row.try_get(2)?,
+            birth_date: row.try_get(3)?,
+            status: row.try_get(4)?,
+            registered_at: row.try_get(5)?,
+            updated_at: row.try_get(6)?,
+            record: row.try_get(7)?,
+            journey: row.try_get(8)?,
         })
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registrations",
-    include_str!("../migrations/sqlite/0001_registrations.sql"),
-)];
-
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registrations",
-    include_str!("../migrations/postgres/0001_registrations.sql"),
-)];
-
-/// The row's columns, in the order of [`StoredRegistration`].
-macro_rules! columns {
-    () => {
-        "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey"
-    };
-}
-
-const ACTIVE_FOR_PHN: &str = "SELECT registration_id FROM registrations \
-     WHERE phn = $1 AND status NOT IN ('attached', 'withdrawn', 'closed') ORDER BY registered_at LIMIT 1";
-const INSERT: &str = concat!(
-    "INSERT INTO registrations (",
-    columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-);
-const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM registrations WHERE registration_id = $1");
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
-macro_rules! backend {
-    ($(#[$doc:meta])* $name:ident, $pool:ty, $conn:ty, $migrations:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $name(pub $pool);
-
-        impl $name {
-            async fn active_registration_for(
-                conn: &mut $conn,
-                phn: &str,
-            ) -> Result<Option<String>, sqlx::Error> {
-                sqlx::query_scalar::<_, String>(ACTIVE_FOR_PHN).bind(phn).fetch_optional(&mut *conn).await
-            }
+/// Store a household's registrations in `tx`, refusing when any PHN already has a
+/// non-terminal registration (DOMAIN §2; the partial unique index decides between concurrent
+/// registrations). On refusal the caller drops the transaction, so nothing is stored.
+pub async fn insert_registrations(tx: &mut AnyConnection, rows: &[StoredRegistration]) -> Result<(), DbError> {
+    for row in rows {
+        let inserted = sqlx::query(
+            "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
+             registered_at, updated_at, record, journey) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&row.registration_id)
+        .bind(&row.household_id)
+        .bind(&row.phn)
+        .bind(&row.birth_date)
+        .bind(&row.status)
+        .bind(&row.registered_at)
+        .bind(&row.updated_at)
+        .bind(&row.record)
+        .bind(&row.journey)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(DbError::AlreadyRegistered(String::new())),
+            Err(e) => return Err(e.into()),
         }
+    }
+    Ok(())
+}
 
-        impl Database for $name {
-            async fn migrate(&self) -> Result<(), DbError> {
-                Migrator::new(Embedded($migrations)).await?.run(&self.0).await?;
-                Ok(())
-            }
+/// The id of the non-terminal registration holding `phn`, if any.
+pub async fn active_registration_for(conn: &mut AnyConnection, phn: &str) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT registration_id FROM registrations \
+         WHERE phn = $1 AND status NOT IN ('attached', 'withdrawn', 'closed') ORDER BY registered_at LIMIT 1",
+    )
+    .bind(phn)
+    .fetch_optional(conn)
+    .await?)
+}
 
-            async fn insert_household(&self, rows: &[StoredRegistration]) -> Result<(), DbError> {
-                let mut tx = self.0.begin().await?;
-                // Insert first, so the transaction takes the write lock at once (SQLite) and the
-                // partial unique index decides between concurrent registrations of one PHN.
-                for row in rows {
-                    let inserted = sqlx::query(INSERT)
-                        .bind(&row.registration_id)
-                        .bind(&row.household_id)
-                        .bind(&row.phn)
-                        .bind(&row.birth_date)
-                        .bind(&row.status)
-                        .bind(&row.registered_at)
-                        .bind(&row.updated_at)
-                        .bind(&row.record)
-                        .bind(&row.journey)
-                        .execute(&mut *tx)
-                        .await;
-                    match inserted {
-                        Ok(_) => {}
-                        // The PHN has an active registration (maybe from a concurrent request).
-                        Err(e) if is_unique_violation(&e) => {
-                            tx.rollback().await?;
-                            let mut conn = self.0.acquire().await?;
-                            return match Self::active_registration_for(&mut *conn, &row.phn).await? {
-                                Some(existing) => Err(DbError::AlreadyRegistered(existing)),
-                                None => Err(DbError::Conflict),
-                            };
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                tx.commit().await?;
-                Ok(())
-            }
+/// One registration by id.
+pub async fn registration(conn: &mut AnyConnection, id: &str) -> Result<Option<StoredRegistration>, DbError> {
+    let row = sqlx::query(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE registration_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(StoredRegistration::from_row).transpose()?)
+}
 
-            async fn registration(&self, id: &str) -> Result<Option<StoredRegistration>, DbError> {
-                let row = sqlx::query_as::<_, (String, String, String, String, String, String, String, String, String)>(
-                    SELECT_BY_ID,
-                )
-                .bind(id)
-                .fetch_optional(&self.0)
-                .await?;
-                Ok(row.map(
-                    |(registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey)| {
-                        StoredRegistration {
-                            registration_id,
-                            household_id,
-                            phn,
-                            birth_date,
-                            status,
-                            registered_at,
-                            updated_at,
-                            record,
-                            journey,
-                        }
-                    },
-                ))
-            }
+/// Every registration of a household, oldest first.
+pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<Vec<StoredRegistration>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE household_id = $1 \
+         ORDER BY registered_at, registration_id"
+    ))
+    .bind(household_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(StoredRegistration::from_row)
+        .collect::<Result<_, _>>()?)
+}
 
-            async fn update_journey(
-                &self,
-                id: &str,
-                expected_status: &str,
-                status: &str,
-                journey: &str,
-                updated_at: &str,
-            ) -> Result<(), DbError> {
-                let done = sqlx::query(
-                    "UPDATE registrations SET status = $1, journey = $2, updated_at = $3 \
-                     WHERE registration_id = $4 AND status = $5",
-                )
-                .bind(status)
-                .bind(journey)
-                .bind(updated_at)
-                .bind(id)
-                .bind(expected_status)
-                .execute(&self.0)
-                .await;
-                match done {
-                    Ok(r) if r.rows_affected() == 1 => Ok(()),
-                    Ok(_) => Err(DbError::Conflict),
-                    Err(e) if is_unique_violation(&e) => Err(DbError::Conflict),
-                    Err(e) => Err(e.into()),
-                }
-            }
+/// Registrations with one of `statuses`.
+pub async fn registrations_with_status(
+    conn: &mut AnyConnection,
+    statuses: &[&str],
+) -> Result<Vec<StoredRegistration>, DbError> {
+    let list = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE status IN ({list})"
+    ))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(StoredRegistration::from_row)
+        .collect::<Result<_, _>>()?)
+}
 
-            async fn ping(&self) -> Result<(), DbError> {
-                sqlx::query("SELECT 1").execute(&self.0).await?;
-                Ok(())
-            }
-        }
+/// Replace a registration's status and journey if its status is still `expected_status`
+/// (optimistic: a concurrent change gives [`DbError::Conflict`]).
+pub async fn update_journey(
+    conn: &mut AnyConnection,
+    id: &str,
+    expected_status: &str,
+    status: &str,
+    journey: &str,
+    updated_at: &str,
+) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "UPDATE registrations SET status = $1, journey = $2, updated_at = $3 \
+         WHERE registration_id = $4 AND status = $5",
+    )
+    .bind(status)
+    .bind(journey)
+    .bind(updated_at)
+    .bind(id)
+    .bind(expected_status)
+    .execute(conn)
+    .await;
+    match done {
+        Ok(r) if r.rows_affected() == 1 => Ok(()),
+        Ok(_) => Err(DbError::Conflict),
+        Err(e) if is_unique_violation(&e) => Err(DbError::Conflict),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A versioned document by name, with its version (0 and `None` when absent).
+pub async fn document(conn: &mut AnyConnection, name: &str) -> Result<(i64, Option<String>), DbError> {
+    let row = sqlx::query("SELECT version, body FROM documents WHERE name = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(r) => Ok((r.try_get(0)?, Some(r.try_get(1)?))),
+        None => Ok((0, None)),
+    }
+}
+
+/// Store a document if its version is still `version` (0: it must not exist yet).
+pub async fn put_document(conn: &mut AnyConnection, name: &str, version: i64, body: &str) -> Result<(), DbError> {
+    let done = if version == 0 {
+        sqlx::query("INSERT INTO documents (name, version, body) VALUES ($1, 1, $2)")
+            .bind(name)
+            .bind(body)
+            .execute(conn)
+            .await
+    } else {
+        sqlx::query("UPDATE documents SET version = version + 1, body = $1 WHERE name = $2 AND version = $3")
+            .bind(body)
+            .bind(name)
+            .bind(version)
+            .execute(conn)
+            .await
     };
-}
-
-backend!(
-    /// SQLite (the default: an embedded file, `sqlite://./pas.db`).
-    Sqlite,
-    sqlx::SqlitePool,
-    sqlx::SqliteConnection,
-    SQLITE_MIGRATIONS
-);
-
-backend!(
-    /// PostgreSQL (`postgres://…`), for several server processes sharing one database.
-    Postgres,
-    sqlx::PgPool,
-    sqlx::PgConnection,
-    POSTGRES_MIGRATIONS
-);
-
-/// Open (creating the file if needed) a SQLite database.
-pub async fn open_sqlite(url: &str) -> Result<Sqlite, DbError> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-    use std::str::FromStr;
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    Ok(Sqlite(pool))
-}
-
-/// Connect to PostgreSQL.
-pub async fn open_postgres(url: &str) -> Result<Postgres, DbError> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(16)
-        .connect(url)
-        .await?;
-    Ok(Postgres(pool))
+    match done {
+        Ok(r) if r.rows_affected() == 1 => Ok(()),
+        Ok(_) => Err(DbError::Conflict),
+        Err(e) if is_unique_violation(&e) => Err(DbError::Conflict),
+        Err(e) => Err(e.into()),
+    }
 }

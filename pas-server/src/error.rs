@@ -60,6 +60,18 @@ pub enum Error {
     /// Unknown registration or wrong proof: the same answer, so existence is not revealed (404).
     #[error("not found")]
     NotFound,
+    /// No such record (404), naming what was looked for.
+    #[error("not found: {0}")]
+    Missing(&'static str),
+    /// No valid identity (401): `unauthenticated`, `invalid_token`, `mfa_required`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str, &'static str),
+    /// Authenticated, but this role may not do this (403), with a stable code.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str, String),
+    /// A request that cannot be carried out as sent (4xx), with a stable code.
+    #[error("rejected: {1}")]
+    Rejected(StatusCode, &'static str, String),
     /// A concurrent change (409); the client may retry.
     #[error("conflict")]
     Conflict,
@@ -78,6 +90,12 @@ impl From<DbError> for Error {
             DbError::Conflict => Error::Conflict,
             other => Error::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::from(DbError::from(e))
     }
 }
 
@@ -132,17 +150,15 @@ impl Error {
                 Vec::new(),
             ),
             Error::Transition(e) => {
-                let code = match e {
-                    pas_core::TransitionError::InvalidTransition { .. } => "invalid_transition",
-                    _ => "not_allowed",
+                let status = match e {
+                    pas_core::TransitionError::NotFound { .. } | pas_core::TransitionError::UnknownToken => {
+                        StatusCode::NOT_FOUND
+                    }
+                    pas_core::TransitionError::NotAllowed { .. }
+                    | pas_core::TransitionError::SelfEndorsement { .. } => StatusCode::FORBIDDEN,
+                    _ => StatusCode::CONFLICT,
                 };
-                (
-                    StatusCode::CONFLICT,
-                    code,
-                    "Not possible now",
-                    e.to_string(),
-                    Vec::new(),
-                )
+                (status, e.code(), "Not possible now", e.to_string(), Vec::new())
             }
             Error::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -151,11 +167,27 @@ impl Error {
                 "no registration matches this id, PHN and birth date".to_owned(),
                 Vec::new(),
             ),
+            Error::Missing(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                format!("no {what} with this id"),
+                Vec::new(),
+            ),
+            Error::Unauthorized(code, detail) => (
+                StatusCode::UNAUTHORIZED,
+                *code,
+                "Unauthorized",
+                (*detail).to_owned(),
+                Vec::new(),
+            ),
+            Error::Forbidden(code, detail) => (StatusCode::FORBIDDEN, *code, "Forbidden", detail.clone(), Vec::new()),
+            Error::Rejected(status, code, detail) => (*status, *code, "Rejected", detail.clone(), Vec::new()),
             Error::Conflict => (
                 StatusCode::CONFLICT,
                 "conflict",
                 "Concurrent change",
-                "the registration changed at the same time; try again".to_owned(),
+                "the record changed at the same time; try again".to_owned(),
                 Vec::new(),
             ),
             Error::Body(status, code, detail) => (*status, *code, "Bad request body", (*detail).to_owned(), Vec::new()),

@@ -1,36 +1,135 @@
-//! The PAS reference server (issue 9, first slice): a thin axum server over pas-core that
-//! stores Health Connect Registry households in SQLite (default) or PostgreSQL.
+//! The PAS reference server: a thin axum server over pas-core. It stores (SQLite by default,
+//! PostgreSQL for real deployments), authenticates (OIDC ID tokens with MFA; signed patient
+//! links), authorizes (DOMAIN §10–§11), and carries out the effects the state machines return
+//! (outbox, audit). Every rule is pas-core's.
 //!
 //! [`Server::bind`] opens and migrates the database and binds the listener; [`Server::run`]
 //! serves until the shutdown future completes. `pas serve` and the tests use the same two calls.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::routing::{get, post};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
 
 pub mod api;
+pub mod auth;
 pub mod db;
+pub mod effects;
 pub mod error;
 
-use api::App;
-use db::Database;
+use api::{App, Settings, admin, dev, endorse, jobs, matching, providers, registry};
+use auth::{Auth, LinkSigner, OidcConfig};
+use db::{Backend, Db};
+use effects::Smtp;
 
 /// The default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./pas.db";
 
-/// The routes over one storage backend.
-pub fn router<D: Database>(db: D) -> Router {
-    Router::new()
-        .route("/api/v1/households", post(api::create_household::<D>))
-        .route("/api/v1/registrations/{id}/status", get(api::registration_status::<D>))
-        .route("/api/v1/registrations/{id}/withdraw", post(api::withdraw::<D>))
-        .route("/healthz", get(api::healthz::<D>))
-        .route("/openapi.json", get(openapi))
+/// The largest JSON body accepted (a household form is a few KB).
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://FILE` or `postgres://…`.
+    pub database_url: String,
+    /// The identity provider, if any.
+    pub oidc: Option<OidcConfig>,
+    /// `--dev-login`: the local demo identity provider (refused with PostgreSQL).
+    pub dev_login: bool,
+    /// Public base URL for links in e-mails; default `http://{listen address}`.
+    pub public_url: Option<String>,
+    /// SMTP delivery; without it messages stay in the outbox.
+    pub smtp: Option<Smtp>,
+    /// Days a patient link stays valid.
+    pub link_days: i64,
+    /// The largest panel upload, in bytes.
+    pub max_panel_bytes: u64,
+    /// Run the hourly timer and the mail worker (tests turn this off to control time).
+    pub background: bool,
+}
+
+impl Config {
+    /// Defaults over `database_url`: no login, links valid 30 days, panels up to 512 MiB.
+    pub fn new(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            oidc: None,
+            dev_login: false,
+            public_url: None,
+            smtp: None,
+            link_days: 30,
+            max_panel_bytes: 512 * 1024 * 1024,
+            background: true,
+        }
+    }
+}
+
+/// The routes over the app state.
+pub fn router(app: App) -> Router {
+    let dev_login = app.auth.is_dev();
+    let mut router = Router::new()
+        .route("/api/v1/households", post(registry::create_household))
+        .route("/api/v1/households/{id}", get(registry::household))
+        .route("/api/v1/registrations", get(matching::registrations))
+        .route("/api/v1/registrations/{id}/status", get(registry::registration_status))
+        .route("/api/v1/registrations/{id}/withdraw", post(registry::withdraw))
+        .route(
+            "/api/v1/registrations/{id}/decline-offer",
+            post(registry::decline_offer),
+        )
+        .route("/api/v1/registrations/{id}/still-waiting", post(registry::status_reply))
+        .route("/api/v1/me", get(providers::me))
+        .route("/api/v1/clinics", post(providers::create_clinic))
+        .route(
+            "/api/v1/clinics/{id}",
+            get(providers::get_clinic).put(providers::put_clinic),
+        )
+        .route(
+            "/api/v1/providers/{id}",
+            get(providers::get_provider).put(providers::put_provider),
+        )
+        .route("/api/v1/providers/{id}/capacity", put(providers::put_capacity))
+        .route("/api/v1/providers/{id}/offers", get(matching::list_offers))
+        .route(
+            "/api/v1/providers/{id}/panel",
+            post(providers::upload_panel).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/panel-reports/{id}", get(providers::panel_report))
+        .route("/api/v1/endorsements", get(endorse::list))
+        .route("/api/v1/endorsements/{id}/cancel", post(endorse::end))
+        .route("/api/v1/endorsement-requests", post(endorse::create))
+        .route("/api/v1/endorsement-requests/receive", post(endorse::receive))
+        .route("/api/v1/endorsement-requests/{id}/approve", post(endorse::approve))
+        .route("/api/v1/endorsement-requests/{id}/decline", post(endorse::decline))
+        .route("/api/v1/endorsement-requests/{id}/cancel", post(endorse::cancel))
+        .route("/api/v1/match-runs", post(matching::start_run))
+        .route("/api/v1/match-runs/{id}", get(matching::get_run))
+        .route("/api/v1/offers/{id}/accept", post(matching::accept_offer))
+        .route("/api/v1/offers/{id}/decline", post(matching::decline_offer))
+        .route("/api/v1/claims", post(matching::claim))
+        .route("/api/v1/stats", get(admin::stats))
+        .route("/api/v1/admin/outbox", get(admin::outbox))
+        .route("/api/v1/admin/audit", get(admin::audit_trail))
+        .route("/api/v1/admin/parties/{id}/standing", put(admin::set_standing))
+        .route("/api/v1/admin/tick", post(jobs::run_tick))
+        .route("/healthz", get(registry::healthz))
+        .route("/openapi.json", get(openapi));
+    if dev_login {
+        router = router
+            .route("/dev/personas", get(dev::list))
+            .route("/dev/login", post(dev::login))
+            .route("/dev/jwks.json", get(dev::jwks));
+    }
+    router
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/docs/openapi.json", api::ApiDoc::openapi()))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(
             // Spans name the route template, never the URI: a query string may hold a PHN.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -41,7 +140,7 @@ pub fn router<D: Database>(db: D) -> Router {
                 tracing::info_span!("http", method = %req.method(), route)
             }),
         )
-        .with_state(App { db })
+        .with_state(app)
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {
@@ -52,42 +151,86 @@ async fn openapi() -> impl axum::response::IntoResponse {
 }
 
 async fn not_found() -> error::Error {
-    error::Error::NotFound
+    error::Error::Missing("route")
+}
+
+/// The patient-link secret: made once, kept in the database so every process shares it.
+async fn link_secret(db: &Db) -> anyhow::Result<Vec<u8>> {
+    for _ in 0..3 {
+        let mut conn = db.pool().acquire().await?;
+        if let (_, Some(secret)) = db::document(&mut conn, "link_secret").await? {
+            return Ok(secret.into_bytes());
+        }
+        let fresh = auth::random_token()?;
+        match db::put_document(&mut conn, "link_secret", 0, &fresh).await {
+            Ok(()) => return Ok(fresh.into_bytes()),
+            // Another process made it first: read theirs.
+            Err(db::DbError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    anyhow::bail!("cannot create the patient-link secret")
 }
 
 /// A server with its database open and migrated and its listener bound.
 pub struct Server {
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: App,
+    background: bool,
+    smtp: Option<Smtp>,
 }
 
 impl Server {
-    /// Open (creating and migrating) the database at `database_url` (`sqlite://…` or
-    /// `postgres://…`) and bind `listen` (port 0 picks a free port).
-    pub async fn bind(listen: SocketAddr, database_url: &str) -> anyhow::Result<Self> {
-        let app = if database_url.starts_with("sqlite:") {
-            let db = db::open_sqlite(database_url)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot open SQLite database: {e}"))?;
-            db.migrate()
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot migrate SQLite database: {e}"))?;
-            router(db)
-        } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-            let db = db::open_postgres(database_url)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
-            db.migrate()
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot migrate PostgreSQL database: {e}"))?;
-            router(db)
-        } else {
-            anyhow::bail!("unsupported database URL: use sqlite://FILE or postgres://…");
+    /// Open (creating and migrating) the database and bind `listen` (port 0 picks a free
+    /// port).
+    pub async fn bind(listen: SocketAddr, config: &Config) -> anyhow::Result<Self> {
+        let backend = Backend::of(&config.database_url)
+            .ok_or_else(|| anyhow::anyhow!("unsupported database URL: use sqlite://FILE or postgres://…"))?;
+        if config.dev_login && backend == Backend::Postgres {
+            anyhow::bail!(
+                "--dev-login is for trying PAS on a laptop and is refused with PostgreSQL: \
+                 configure OpenID Connect (--oidc-issuer, --oidc-audience, --oidc-jwks) instead"
+            );
+        }
+        if config.dev_login && config.oidc.is_some() {
+            anyhow::bail!("--dev-login and --oidc-* cannot be combined");
+        }
+        let auth = match (&config.oidc, config.dev_login) {
+            (Some(oidc), _) => Auth::oidc(oidc.clone()).await?,
+            (None, true) => Auth::dev_login()?,
+            (None, false) => Auth::none(),
         };
+        let db = Db::open(&config.database_url).await.map_err(|e| match backend {
+            Backend::Sqlite => anyhow::anyhow!("cannot open SQLite database: {e}"),
+            Backend::Postgres => anyhow::anyhow!("cannot open PostgreSQL database: {e}"),
+        })?;
+        let secret = link_secret(&db).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        Ok(Self { listener, app })
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let app = App {
+            db,
+            auth: Arc::new(auth),
+            links: LinkSigner::new(&secret),
+            settings: Arc::new(Settings {
+                public_url,
+                link_ttl: chrono::Duration::days(config.link_days),
+                max_panel_bytes: config.max_panel_bytes,
+            }),
+        };
+        Ok(Self {
+            listener,
+            app,
+            background: config.background,
+            smtp: config.smtp.clone(),
+        })
     }
 
     /// The bound address.
@@ -95,11 +238,27 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
+    /// Whether `--dev-login` is on.
+    pub fn dev_login(&self) -> bool {
+        self.app.auth.is_dev()
+    }
+
     /// Serve until `shutdown` completes, then finish the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.app)
+        let mut tasks = Vec::new();
+        if self.background {
+            tasks.push(tokio::spawn(jobs::hourly(self.app.db.clone())));
+            if let Some(smtp) = self.smtp.clone() {
+                tasks.push(tokio::spawn(effects::worker(self.app.db.clone(), smtp)));
+            }
+        }
+        let served = axum::serve(self.listener, router(self.app))
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        for t in tasks {
+            t.abort();
+        }
+        served?;
         Ok(())
     }
 }

@@ -1,8 +1,10 @@
-//! `pas serve`: the reference server (issue 9, first slice).
+//! `pas serve`: the reference server.
 
 use std::net::SocketAddr;
 
-use pas_server::{DEFAULT_DATABASE_URL, Server};
+use pas_server::auth::{JwksSource, OidcConfig};
+use pas_server::effects::Smtp;
+use pas_server::{Config, DEFAULT_DATABASE_URL, Server};
 
 /// Arguments of `pas serve`.
 #[derive(clap::Args)]
@@ -11,8 +13,38 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// `sqlite://FILE` (created and migrated on start) or `postgres://…`.
-    #[arg(long, default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, env = "PAS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// OpenID Connect issuer of provider-side ID tokens (OneHealthID), e.g.
+    /// `https://common-logon.hlth.gov.bc.ca/auth/realms/moh_applications`.
+    #[arg(long, env = "PAS_OIDC_ISSUER", requires_all = ["oidc_audience", "oidc_jwks"])]
+    oidc_issuer: Option<String>,
+    /// The audience (client id) ID tokens must name.
+    #[arg(long, env = "PAS_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    oidc_audience: Option<String>,
+    /// The issuer's signing keys: a JWKS URL (`https://…/certs`) or a JWKS JSON file.
+    #[arg(long, env = "PAS_OIDC_JWKS", requires = "oidc_issuer")]
+    oidc_jwks: Option<String>,
+    /// Enable a LOCAL DEMO identity provider (`POST /dev/login`) that issues tokens for any
+    /// role. For trying PAS on a laptop only; refused with PostgreSQL.
+    #[arg(long, conflicts_with = "oidc_issuer")]
+    dev_login: bool,
+    /// Public base URL used in e-mailed links (default: http://LISTEN).
+    #[arg(long, env = "PAS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for e-mail, lettre URL form (`smtps://user:pass@mail.example.org`); without
+    /// it messages stay in the outbox, visible to admins.
+    #[arg(long, env = "PAS_SMTP_URL", requires = "mail_from")]
+    smtp_url: Option<String>,
+    /// The From address of e-mail.
+    #[arg(long, env = "PAS_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Days a patient's signed link stays valid.
+    #[arg(long, default_value_t = 30)]
+    link_days: i64,
+    /// Largest panel upload in MiB.
+    #[arg(long, default_value_t = 512)]
+    max_panel_mib: u64,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -25,11 +57,38 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let mut config = Config::new(&args.database_url);
+    config.oidc = match (&args.oidc_issuer, &args.oidc_audience, &args.oidc_jwks) {
+        (Some(issuer), Some(audience), Some(jwks)) => Some(OidcConfig {
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+            jwks: JwksSource::parse(jwks),
+        }),
+        _ => None,
+    };
+    config.dev_login = args.dev_login;
+    config.public_url.clone_from(&args.public_url);
+    config.smtp = match (&args.smtp_url, &args.mail_from) {
+        (Some(url), Some(from)) => Some(Smtp {
+            url: url.clone(),
+            from: from.clone(),
+        }),
+        _ => None,
+    };
+    config.link_days = args.link_days;
+    config.max_panel_bytes = args.max_panel_mib.saturating_mul(1024 * 1024);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let server = Server::bind(args.listen, &args.database_url).await?;
+        let server = Server::bind(args.listen, &config).await?;
         let addr = server.local_addr()?;
         println!("pas: listening on http://{addr}");
+        if server.dev_login() {
+            eprintln!("pas: DEV LOGIN ENABLED — demo tokens from POST http://{addr}/dev/login; not for real patients");
+            tracing::warn!("dev login enabled: anyone reaching this server can log in as any role");
+        }
+        if config.oidc.is_none() && !config.dev_login {
+            eprintln!("pas: no identity provider configured: provider-side endpoints answer 401 (see --oidc-issuer or --dev-login)");
+        }
         tracing::info!(%addr, "listening");
         server.run(shutdown_signal()).await?;
         tracing::info!("stopped");

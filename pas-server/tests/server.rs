@@ -1,450 +1,343 @@
-//! The reference server over HTTP (issue 9, first slice): each test starts the real server on
-//! 127.0.0.1:0 with a fresh SQLite file and talks to it with an HTTP client. Test names cite
+//! The reference server over HTTP: each test starts the real server on 127.0.0.1:0 with a
+//! fresh database — a temporary SQLite file, and PostgreSQL too when `PAS_TEST_POSTGRES_URL` is
+//! set (the test command sets it) — and talks to it with an HTTP client. Test names cite
 //! DOMAIN.md sections.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failed test
 
-use std::net::SocketAddr;
+mod support;
+
 use std::path::Path;
 
-use pas_server::Server;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-/// A running server; dropping `stop` (or calling [`Running::stop`]) shuts it down gracefully.
-struct Running {
-    base: String,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
-    client: reqwest::Client,
-}
-
-impl Running {
-    async fn start(db: &Path) -> Self {
-        let url = format!("sqlite://{}", db.display());
-        let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), &url).await.unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = stopped.await;
-        }));
-        Self {
-            base: format!("http://{addr}"),
-            stop,
-            task,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().unwrap();
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, String, Value) {
-        let r = self.client.post(self.url(path)).json(body).send().await.unwrap();
-        read(r).await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String, Value) {
-        read(self.client.get(self.url(path)).send().await.unwrap()).await
-    }
-
-    async fn status(&self, id: &str, phn: &str, birth_date: &str) -> (StatusCode, String, Value) {
-        let r = self
-            .client
-            .get(self.url(&format!("/api/v1/registrations/{id}/status")))
-            .query(&[("phn", phn), ("birth_date", birth_date)])
-            .send()
-            .await
-            .unwrap();
-        read(r).await
-    }
-}
-
-async fn read(r: reqwest::Response) -> (StatusCode, String, Value) {
-    let status = r.status();
-    let content_type = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = r.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, content_type, body)
-}
-
-const PHN: &str = "9698658215";
-const PHN_SPOUSE: &str = "9876543218";
-
-fn member(relationship: &str, phn: &str, birth_date: &str) -> Value {
-    json!({
-        "relationship": relationship,
-        "phn": phn,
-        "given_name": "Amrit",
-        "family_name": "Sandhu",
-        "birth_date": birth_date,
-        "postal_code": "V8W 1P6",
-        "gender_preference": "any",
-        "language": "pa",
-        "translator_needed": true,
-        "travel": "20km",
-        "needs": "diabetes",
-        "msp_coverage": true,
-        "has_provider": false,
-        "provider_leaving": "false"
-    })
-}
-
-fn household() -> Value {
-    let mut spouse = member("spouse", PHN_SPOUSE, "1955-02-01");
-    spouse["needs"] = json!("");
-    json!({ "members": [member("self", PHN, "1980-05-17"), spouse] })
-}
-
-fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pas.db");
-    (dir, path)
-}
-
-fn assert_problem(content_type: &str, body: &Value, status: StatusCode, code: &str) {
-    assert_eq!(content_type, "application/problem+json");
-    assert_eq!(body["status"], status.as_u16());
-    assert_eq!(body["code"], code);
-    assert_eq!(body["type"], format!("urn:pas:problem:{code}"));
-    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
-}
-
-fn assert_no_phi(body: &Value) {
-    let text = body.to_string();
-    for secret in [PHN, PHN_SPOUSE, "1980-05-17", "Sandhu"] {
-        assert!(!text.contains(secret), "PHI in a problem: {text}");
-    }
-}
+use support::{PHN, PHN_SPOUSE, Running, assert_no_phi, assert_problem, backends, household, member, read};
 
 #[tokio::test]
 async fn s2_create_household_returns_ids_and_core_assessment() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (status, content_type, body) = server.post("/api/v1/households", &household()).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert!(content_type.starts_with("application/json"));
-    let regs = body["registrations"].as_array().unwrap();
-    assert_eq!(regs.len(), 2);
-    // §2: the registrant's household_id is their registration_id.
-    assert_eq!(body["household_id"], regs[0]["registration_id"]);
-    assert_ne!(regs[0]["registration_id"], regs[1]["registration_id"]);
-    // §4: diabetes → tier 2, medium; aged 71 without needs → tier 3, medium (65+).
-    assert_eq!(regs[0]["tier"], 2);
-    assert_eq!(regs[0]["tier_explanation"], "Priority 2: a chronic condition");
-    assert_eq!(regs[0]["complexity"], "medium");
-    assert_eq!(regs[1]["tier"], 3);
-    assert_eq!(regs[1]["complexity"], "medium");
-    assert_eq!(regs[1]["complexity_explanation"], "Medium complexity: aged 65 or older");
-    for r in regs {
-        assert_eq!(r["status"], "waiting");
-        assert_eq!(r["eligible"], true);
-        assert_eq!(r["ineligible_reasons"], json!([]));
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (status, content_type, body) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(content_type.starts_with("application/json"));
+        let regs = body["registrations"].as_array().unwrap();
+        assert_eq!(regs.len(), 2);
+        // §2: the registrant's household_id is their registration_id.
+        assert_eq!(body["household_id"], regs[0]["registration_id"]);
+        assert_ne!(regs[0]["registration_id"], regs[1]["registration_id"]);
+        // §4: diabetes → tier 2, medium; aged 71 without needs → tier 3, medium (65+).
+        assert_eq!(regs[0]["tier"], 2);
+        assert_eq!(regs[0]["tier_explanation"], "Priority 2: a chronic condition");
+        assert_eq!(regs[0]["complexity"], "medium");
+        assert_eq!(regs[1]["tier"], 3);
+        assert_eq!(regs[1]["complexity"], "medium");
+        assert_eq!(regs[1]["complexity_explanation"], "Medium complexity: aged 65 or older");
+        for r in regs {
+            assert_eq!(r["status"], "waiting");
+            assert_eq!(r["eligible"], true);
+            assert_eq!(r["ineligible_reasons"], json!([]));
+        }
+        // §3: an ineligible person is stored and told why.
+        let mut m = member("self", "9111111117", "1990-01-01");
+        m["msp_coverage"] = json!(false);
+        m["postal_code"] = json!("T2P 1J9");
+        m["latitude"] = json!(51.05);
+        m["longitude"] = json!(-114.07);
+        let (status, _, body) = server.post("/api/v1/households", &json!({ "members": [m] })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["registrations"][0]["eligible"], false);
+        let reasons = body["registrations"][0]["ineligible_reasons"].as_array().unwrap();
+        assert!(
+            reasons.contains(&json!("not_bc_resident")) && reasons.contains(&json!("no_msp_coverage")),
+            "{body}"
+        );
+        server.stop().await;
     }
-    // §3: an ineligible person is stored and told why.
-    let mut m = member("self", "9111111117", "1990-01-01");
-    m["msp_coverage"] = json!(false);
-    m["postal_code"] = json!("T2P 1J9");
-    m["latitude"] = json!(51.05);
-    m["longitude"] = json!(-114.07);
-    let (status, _, body) = server.post("/api/v1/households", &json!({ "members": [m] })).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["registrations"][0]["eligible"], false);
-    let reasons = body["registrations"][0]["ineligible_reasons"].as_array().unwrap();
-    assert!(
-        reasons.contains(&json!("not_bc_resident")) && reasons.contains(&json!("no_msp_coverage")),
-        "{body}"
-    );
-    server.stop().await;
 }
 
 #[tokio::test]
 async fn s1_invalid_household_gets_every_field_error_with_core_codes() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let mut bad = member("self", "9698658216", "2030-01-01");
-    bad["postal_code"] = json!("12345");
-    bad["travel"] = json!("far");
-    bad["needs"] = json!("diabetes;flu");
-    let mut second = member("robot", PHN_SPOUSE, "1955-02-01");
-    second["given_name"] = json!("");
-    let (status, content_type, body) = server
-        .post("/api/v1/households", &json!({ "members": [bad, second] }))
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_problem(&content_type, &body, status, "validation_failed");
-    let errors: Vec<(String, String)> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            assert!(e["message"].is_string());
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    for (field, code) in [
-        ("members[0].phn", "invalid_phn"),
-        ("members[0].birth_date", "invalid_birth_date"),
-        ("members[0].postal_code", "invalid_postal_code"),
-        ("members[0].travel", "invalid_travel"),
-        ("members[0].needs", "unknown_need"),
-        ("members[1].relationship", "invalid_relationship"),
-        ("members[1].given_name", "missing_field"),
-    ] {
-        assert!(
-            errors.contains(&(field.to_owned(), code.to_owned())),
-            "missing {field} {code} in {errors:?}"
-        );
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let mut bad = member("self", "9698658216", "2030-01-01");
+        bad["postal_code"] = json!("12345");
+        bad["travel"] = json!("far");
+        bad["needs"] = json!("diabetes;flu");
+        let mut second = member("robot", PHN_SPOUSE, "1955-02-01");
+        second["given_name"] = json!("");
+        let (status, content_type, body) = server
+            .post("/api/v1/households", &json!({ "members": [bad, second] }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_problem(&content_type, &body, status, "validation_failed");
+        let errors: Vec<(String, String)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert!(e["message"].is_string());
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (field, code) in [
+            ("members[0].phn", "invalid_phn"),
+            ("members[0].birth_date", "invalid_birth_date"),
+            ("members[0].postal_code", "invalid_postal_code"),
+            ("members[0].travel", "invalid_travel"),
+            ("members[0].needs", "unknown_need"),
+            ("members[1].relationship", "invalid_relationship"),
+            ("members[1].given_name", "missing_field"),
+        ] {
+            assert!(
+                errors.contains(&(field.to_owned(), code.to_owned())),
+                "missing {field} {code} in {errors:?}"
+            );
+        }
+        assert_no_phi(&body);
+        // An empty household is the core's empty_household.
+        let (status, _, body) = server.post("/api/v1/households", &json!({ "members": [] })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["code"], "empty_household");
+        // Nothing was stored: the valid household can still register both PHNs.
+        let (status, _, body) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        server.stop().await;
     }
-    assert_no_phi(&body);
-    // An empty household is the core's empty_household.
-    let (status, _, body) = server.post("/api/v1/households", &json!({ "members": [] })).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["errors"][0]["code"], "empty_household");
-    // Nothing was stored: the valid household can still register both PHNs.
-    let (status, _, body) = server.post("/api/v1/households", &household()).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    server.stop().await;
 }
 
 #[tokio::test]
 async fn bad_bodies_are_problems_without_echoing_input() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let r = server
-        .client
-        .post(server.url("/api/v1/households"))
-        .header("content-type", "application/json")
-        .body(format!("{{\"members\": [{{\"phn\": \"{PHN}\"")) // truncated JSON
-        .send()
-        .await
-        .unwrap();
-    let (status, content_type, body) = read(r).await;
-    assert_problem(&content_type, &body, StatusCode::BAD_REQUEST, "malformed_json");
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_no_phi(&body);
-    let r = server
-        .client
-        .post(server.url("/api/v1/households"))
-        .body("members")
-        .send()
-        .await
-        .unwrap();
-    let (status, content_type, body) = read(r).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_problem(&content_type, &body, status, "unsupported_media_type");
-    let (status, content_type, body) = server
-        .post("/api/v1/households", &json!({ "members": [{ "phn": [PHN] }] }))
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_problem(&content_type, &body, status, "invalid_body");
-    assert_no_phi(&body);
-    let (status, content_type, body) = server.get("/no/such/route").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_problem(&content_type, &body, status, "not_found");
-    server.stop().await;
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let r = server
+            .client
+            .post(server.url("/api/v1/households"))
+            .header("content-type", "application/json")
+            .body(format!("{{\"members\": [{{\"phn\": \"{PHN}\"")) // truncated JSON
+            .send()
+            .await
+            .unwrap();
+        let (status, content_type, body) = read(r).await;
+        assert_problem(&content_type, &body, StatusCode::BAD_REQUEST, "malformed_json");
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_no_phi(&body);
+        let r = server
+            .client
+            .post(server.url("/api/v1/households"))
+            .body("members")
+            .send()
+            .await
+            .unwrap();
+        let (status, content_type, body) = read(r).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_problem(&content_type, &body, status, "unsupported_media_type");
+        let (status, content_type, body) = server
+            .post("/api/v1/households", &json!({ "members": [{ "phn": [PHN] }] }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_problem(&content_type, &body, status, "invalid_body");
+        assert_no_phi(&body);
+        let (status, content_type, body) = server.get("/no/such/route").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_problem(&content_type, &body, status, "not_found");
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn s2_duplicate_phn_is_already_registered_naming_the_id_not_the_phn() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (_, _, created) = server.post("/api/v1/households", &household()).await;
-    let spouse_id = created["registrations"][1]["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // The spouse now registers alone, PHN spelled with spaces: still the same PHN.
-    let alone = json!({ "members": [member("self", "987 654 3218", "1955-02-01")] });
-    let (status, content_type, body) = server.post("/api/v1/households", &alone).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_problem(&content_type, &body, status, "already_registered");
-    assert!(body["detail"].as_str().unwrap().contains(&spouse_id), "{body}");
-    assert_no_phi(&body);
-    // A PHN twice within one household is the core's duplicate_phn (422), not a 409.
-    let twice = json!({ "members": [member("self", PHN, "1980-05-17"), member("child", PHN, "1980-05-17")] });
-    let (status, _, body) = server.post("/api/v1/households", &twice).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        body["errors"]
-            .as_array()
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (_, _, created) = server.post("/api/v1/households", &household()).await;
+        let spouse_id = created["registrations"][1]["registration_id"]
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|e| e["code"] == "duplicate_phn"),
-        "{body}"
-    );
-    server.stop().await;
+            .to_owned();
+        // The spouse now registers alone, PHN spelled with spaces: still the same PHN.
+        let alone = json!({ "members": [member("self", "987 654 3218", "1955-02-01")] });
+        let (status, content_type, body) = server.post("/api/v1/households", &alone).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_problem(&content_type, &body, status, "already_registered");
+        assert!(body["detail"].as_str().unwrap().contains(&spouse_id), "{body}");
+        assert_no_phi(&body);
+        // A PHN twice within one household is the core's duplicate_phn (422), not a 409.
+        let twice = json!({ "members": [member("self", PHN, "1980-05-17"), member("child", PHN, "1980-05-17")] });
+        let (status, _, body) = server.post("/api/v1/households", &twice).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["code"] == "duplicate_phn"),
+            "{body}"
+        );
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn s11_status_lookup_needs_phn_and_birth_date_and_hides_existence() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (_, _, created) = server.post("/api/v1/households", &household()).await;
-    let id = created["registrations"][0]["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (_, _, created) = server.post("/api/v1/households", &household()).await;
+        let id = created["registrations"][0]["registration_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
-    let (status, _, body) = server.status(&id, "9698 658 215", "1980-05-17").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["registration_id"], id);
-    assert_eq!(body["household_id"], id);
-    assert_eq!(body["status"], "waiting");
-    assert_eq!(body["registered_at"], created["registrations"][0]["registered_at"]);
-    assert_eq!(body["tier"], 2);
-    assert_eq!(body["tier_explanation"], "Priority 2: a chronic condition");
+        let (status, _, body) = server.status(&id, "9698 658 215", "1980-05-17").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["registration_id"], id);
+        assert_eq!(body["household_id"], id);
+        assert_eq!(body["status"], "waiting");
+        assert_eq!(body["registered_at"], created["registrations"][0]["registered_at"]);
+        assert_eq!(body["tier"], 2);
+        assert_eq!(body["tier_explanation"], "Priority 2: a chronic condition");
 
-    let (_, ct_unknown, unknown) = server.status("no-such-id", PHN, "1980-05-17").await;
-    assert_problem(&ct_unknown, &unknown, StatusCode::NOT_FOUND, "not_found");
-    for (phn, birth_date) in [
-        (PHN, "1980-05-18"),          // wrong birth date
-        (PHN_SPOUSE, "1980-05-17"),   // another person's PHN
-        ("9698658216", "1980-05-17"), // invalid PHN
-        ("", ""),
-    ] {
-        let (status, content_type, body) = server.status(&id, phn, birth_date).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            (content_type.as_str(), &body),
-            (ct_unknown.as_str(), &unknown),
-            "wrong proof must look like an unknown id"
-        );
+        let (_, ct_unknown, unknown) = server.status("no-such-id", PHN, "1980-05-17").await;
+        assert_problem(&ct_unknown, &unknown, StatusCode::NOT_FOUND, "not_found");
+        for (phn, birth_date) in [
+            (PHN, "1980-05-18"),          // wrong birth date
+            (PHN_SPOUSE, "1980-05-17"),   // another person's PHN
+            ("9698658216", "1980-05-17"), // invalid PHN
+            ("", ""),
+        ] {
+            let (status, content_type, body) = server.status(&id, phn, birth_date).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            assert_eq!(
+                (content_type.as_str(), &body),
+                (ct_unknown.as_str(), &unknown),
+                "wrong proof must look like an unknown id"
+            );
+        }
+        // No query at all: the same 404.
+        let (status, _, body) = server.get(&format!("/api/v1/registrations/{id}/status")).await;
+        assert_eq!((status, &body), (StatusCode::NOT_FOUND, &unknown));
+        server.stop().await;
     }
-    // No query at all: the same 404.
-    let (status, _, body) = server.get(&format!("/api/v1/registrations/{id}/status")).await;
-    assert_eq!((status, &body), (StatusCode::NOT_FOUND, &unknown));
-    server.stop().await;
 }
 
 #[tokio::test]
 async fn s9_withdraw_is_terminal_and_frees_the_phn() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (_, _, created) = server.post("/api/v1/households", &household()).await;
-    let id = created["registrations"][0]["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/api/v1/registrations/{id}/withdraw");
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (_, _, created) = server.post("/api/v1/households", &household()).await;
+        let id = created["registrations"][0]["registration_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/api/v1/registrations/{id}/withdraw");
 
-    let (status, _, body) = server
-        .post(&path, &json!({ "phn": PHN, "birth_date": "2000-01-01" }))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let proof = json!({ "phn": PHN, "birth_date": "1980-05-17" });
-    let (status, _, body) = server.post(&path, &proof).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "withdrawn");
-    let (_, _, body) = server.status(&id, PHN, "1980-05-17").await;
-    assert_eq!(body["status"], "withdrawn");
-    // Terminal: a second withdraw is the core's invalid_transition.
-    let (status, content_type, body) = server.post(&path, &proof).await;
-    assert_problem(&content_type, &body, StatusCode::CONFLICT, "invalid_transition");
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_no_phi(&body);
-    // §2: a withdrawn registration no longer blocks the PHN; the spouse's still does.
-    let again = json!({ "members": [member("self", PHN, "1980-05-17")] });
-    let (status, _, body) = server.post("/api/v1/households", &again).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_ne!(body["registrations"][0]["registration_id"], json!(id));
-    let spouse = json!({ "members": [member("self", PHN_SPOUSE, "1955-02-01")] });
-    let (status, _, _) = server.post("/api/v1/households", &spouse).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    server.stop().await;
+        let (status, _, body) = server
+            .post(&path, &json!({ "phn": PHN, "birth_date": "2000-01-01" }))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let proof = json!({ "phn": PHN, "birth_date": "1980-05-17" });
+        let (status, _, body) = server.post(&path, &proof).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "withdrawn");
+        let (_, _, body) = server.status(&id, PHN, "1980-05-17").await;
+        assert_eq!(body["status"], "withdrawn");
+        // Terminal: a second withdraw is the core's invalid_transition.
+        let (status, content_type, body) = server.post(&path, &proof).await;
+        assert_problem(&content_type, &body, StatusCode::CONFLICT, "invalid_transition");
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_no_phi(&body);
+        // §2: a withdrawn registration no longer blocks the PHN; the spouse's still does.
+        let again = json!({ "members": [member("self", PHN, "1980-05-17")] });
+        let (status, _, body) = server.post("/api/v1/households", &again).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_ne!(body["registrations"][0]["registration_id"], json!(id));
+        let spouse = json!({ "members": [member("self", PHN_SPOUSE, "1955-02-01")] });
+        let (status, _, _) = server.post("/api/v1/households", &spouse).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn data_survives_a_restart_on_the_same_file() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (_, _, created) = server.post("/api/v1/households", &household()).await;
-    let id = created["registrations"][0]["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    server.stop().await;
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (_, _, created) = server.post("/api/v1/households", &household()).await;
+        let id = created["registrations"][0]["registration_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        server.stop().await;
 
-    let server = Running::start(&db).await; // migrations run again: a no-op
-    let (status, _, body) = server.status(&id, PHN, "1980-05-17").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["status"], "waiting");
-    let (status, _, _) = server.post("/api/v1/households", &household()).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _, body) = server.get("/healthz").await;
-    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
-    server.stop().await;
+        let server = Running::start(&db.url).await; // migrations run again: a no-op
+        let (status, _, body) = server.status(&id, PHN, "1980-05-17").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "waiting");
+        let (status, _, _) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _, body) = server.get("/healthz").await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn openapi_is_served_and_matches_the_committed_file() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let (status, content_type, served) = server.get("/openapi.json").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(content_type, "application/json");
-    assert_eq!(served["openapi"], "3.1.0");
-    for path in [
-        "/api/v1/households",
-        "/api/v1/registrations/{id}/status",
-        "/api/v1/registrations/{id}/withdraw",
-        "/healthz",
-    ] {
-        assert!(served["paths"].get(path).is_some(), "{path} not in the spec");
-    }
-    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")).unwrap();
-    let generated = pas_server::api::openapi_json();
-    assert!(
-        committed == generated,
-        "pas-server/openapi.json is out of date with the code; regenerate it with\n    \
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (status, content_type, served) = server.get("/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "application/json");
+        assert_eq!(served["openapi"], "3.1.0");
+        for path in [
+            "/api/v1/households",
+            "/api/v1/registrations/{id}/status",
+            "/api/v1/registrations/{id}/withdraw",
+            "/healthz",
+        ] {
+            assert!(served["paths"].get(path).is_some(), "{path} not in the spec");
+        }
+        let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")).unwrap();
+        let generated = pas_server::api::openapi_json();
+        assert!(
+            committed == generated,
+            "pas-server/openapi.json is out of date with the code; regenerate it with\n    \
          cargo run -p pas-server -- openapi > pas-server/openapi.json"
-    );
-    assert_eq!(serde_json::from_str::<Value>(&committed).unwrap(), served);
-    server.stop().await;
+        );
+        assert_eq!(serde_json::from_str::<Value>(&committed).unwrap(), served);
+        server.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s2_concurrent_registrations_of_one_phn_store_exactly_one() {
-    let (_dir, db) = temp_db();
-    let server = Running::start(&db).await;
-    let body = json!({ "members": [member("self", PHN, "1980-05-17")] });
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, url, body) = (server.client.clone(), server.url("/api/v1/households"), body.clone());
-            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let body = json!({ "members": [member("self", PHN, "1980-05-17")] });
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (client, url, body) = (server.client.clone(), server.url("/api/v1/households"), body.clone());
+                tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+            "{statuses:?}"
+        );
+        server.stop().await;
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
-    );
-    server.stop().await;
 }
 
 /// `pas serve` as a user runs it: prints the bound address, serves, and its log holds ids and
@@ -453,64 +346,65 @@ async fn s2_concurrent_registrations_of_one_phn_store_exactly_one() {
 async fn pas_serve_prints_its_address_and_logs_no_phi() {
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
-    let (_dir, db) = temp_db();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
-        .arg(format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().strip_prefix("pas: listening on ").unwrap().to_owned();
-    let client = reqwest::Client::new();
-    let r = client.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let mut ids = Vec::new();
-    for _ in 0..2 {
+    for db in backends().await {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
+            .arg(&db.url)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().strip_prefix("pas: listening on ").unwrap().to_owned();
+        let client = reqwest::Client::new();
+        let r = client.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let r = client
+                .post(format!("{base}/api/v1/households"))
+                .json(&household())
+                .send()
+                .await
+                .unwrap();
+            ids.push(
+                r.json::<Value>().await.unwrap()["household_id"]
+                    .as_str()
+                    .map(str::to_owned),
+            );
+        }
+        let id = ids[0].clone().unwrap();
         let r = client
-            .post(format!("{base}/api/v1/households"))
-            .json(&household())
+            .get(format!("{base}/api/v1/registrations/{id}/status"))
+            .query(&[("phn", PHN), ("birth_date", "1980-05-18")])
             .send()
             .await
             .unwrap();
-        ids.push(
-            r.json::<Value>().await.unwrap()["household_id"]
-                .as_str()
-                .map(str::to_owned),
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let mut log = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+        assert!(
+            log.contains("household registered") && log.contains("already_registered"),
+            "{log}"
         );
-    }
-    let id = ids[0].clone().unwrap();
-    let r = client
-        .get(format!("{base}/api/v1/registrations/{id}/status"))
-        .query(&[("phn", PHN), ("birth_date", "1980-05-18")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(
-        log.contains("household registered") && log.contains("already_registered"),
-        "{log}"
-    );
-    assert!(log.contains("*******215"), "the refused proof is logged masked: {log}");
-    assert!(log.contains(&id), "{log}");
-    for secret in [
-        PHN,
-        PHN_SPOUSE,
-        "1980-05-17",
-        "1980-05-18",
-        "1955-02-01",
-        "Sandhu",
-        "Amrit",
-    ] {
-        assert!(!log.contains(secret), "PHI in the log: {log}");
+        assert!(log.contains("*******215"), "the refused proof is logged masked: {log}");
+        assert!(log.contains(&id), "{log}");
+        for secret in [
+            PHN,
+            PHN_SPOUSE,
+            "1980-05-17",
+            "1980-05-18",
+            "1955-02-01",
+            "Sandhu",
+            "Amrit",
+        ] {
+            assert!(!log.contains(secret), "PHI in the log: {log}");
+        }
     }
 }

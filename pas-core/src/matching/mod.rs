@@ -134,6 +134,9 @@ pub struct Unit<'r> {
     pub location: GeoPoint,
     /// The language of the member whose location is used.
     pub language: Language,
+    /// Providers this unit may not be offered to: those excluded for any member by an earlier
+    /// decline or lapsed offer (§9). Empty unless [`Problem::exclude`] filled it.
+    pub excluded: Vec<ProviderId>,
 }
 
 impl Unit<'_> {
@@ -148,6 +151,7 @@ impl Unit<'_> {
             && p.open_places >= 1
             && (self.members.len() == 1 || p.accepts_families)
             && self.members.iter().all(|m| m.accepts(p, distance_km))
+            && !self.is_excluded(p)
     }
 
     /// [`Unit::accepts`] for some distance: everything but travel. A cheap first filter.
@@ -156,6 +160,12 @@ impl Unit<'_> {
             && p.open_places >= 1
             && (self.members.len() == 1 || p.accepts_families)
             && self.members.iter().all(|m| m.accepts_wherever(p))
+            && !self.is_excluded(p)
+    }
+
+    /// Whether `p` was excluded for a member of this unit (§9).
+    pub fn is_excluded(&self, p: &Provider) -> bool {
+        !self.excluded.is_empty() && self.excluded.contains(&p.provider_id)
     }
 
     /// The distance to `p` by §5's formula.
@@ -217,6 +227,29 @@ pub struct Problem<'r> {
     pub communities: Vec<String>,
     /// Provider ids given more than once; none of those rows takes part.
     pub duplicate_providers: Vec<ProviderId>,
+}
+
+impl Problem<'_> {
+    /// Exclude providers per registration before assigning (§9: a provider who declined an
+    /// offer, let it lapse, or was declined by the patient is not offered that registration
+    /// again). A unit excludes the union of its members' exclusions, since the household is
+    /// placed together. §5 is otherwise unchanged: an excluded provider is simply not eligible
+    /// for the unit, in [`assign`], [`naive::assign`] and the [`report`] alike. Returns the
+    /// number of units that have exclusions.
+    pub fn exclude<'a>(&mut self, excluded: impl Fn(&RegistrationId) -> &'a [ProviderId]) -> usize {
+        let mut units = 0;
+        for unit in &mut self.units {
+            for m in &unit.members {
+                for p in excluded(m.registration_id) {
+                    if !unit.excluded.contains(p) {
+                        unit.excluded.push(p.clone());
+                    }
+                }
+            }
+            units += usize::from(!unit.excluded.is_empty());
+        }
+        units
+    }
 }
 
 /// Build the units and the priority order (§3, §5) from valid registrations and providers.
@@ -418,7 +451,7 @@ fn index_u32(i: usize) -> u32 {
 
 /// A household's report group: its `community`, else its FSA.
 fn community_name(r: &Registration) -> &str {
-    r.community.as_deref().unwrap_or_else(|| r.postal_code.fsa_str())
+    r.community_or_fsa()
 }
 
 fn fx_hash(s: &str) -> u64 {
@@ -530,6 +563,7 @@ fn build_unit<'r>(registrations: &'r [Registration], scans: &[Scan], members: &[
         tie_key: key.tie_key,
         location: scan(anchor).location,
         language: scan(anchor).language,
+        excluded: Vec::new(),
     }
 }
 

@@ -1,73 +1,22 @@
-//! The HTTP API (issue 9, first slice): households, patient status lookup, withdraw, health.
-//!
-//! Handlers are thin: pas-core validates, assesses and moves journeys; the [`Database`] stores.
+//! Health Connect Registry: households register (public), patients see and change their own
+//! household (DOMAIN §2, §9, §11).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, Utc};
 use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
 use pas_core::{Household, Phn, Registration, RegistrationInput};
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::db::{Database, StoredRegistration};
-use crate::error::{Error, Problem, ProblemField};
-
-/// Shared state of the handlers.
-#[derive(Clone)]
-pub struct App<D> {
-    /// The storage backend.
-    pub db: D,
-}
-
-/// The OpenAPI 3.1 description of this API, generated from the code.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "PAS reference server",
-        description = "Provincial Attachment System (BC): Health Connect Registry API. Errors are \
-                       RFC 9457 problems (application/problem+json) carrying pas-core's codes.",
-        license(name = "Apache-2.0")
-    ),
-    paths(create_household, registration_status, withdraw, healthz),
-    components(schemas(
-        HouseholdRequest,
-        MemberInput,
-        HouseholdCreated,
-        MemberSummary,
-        RegistrationStatus,
-        PatientProof,
-        Health,
-        Problem,
-        ProblemField
-    )),
-    tags((name = "registry", description = "Health Connect Registry (DOMAIN §2, §9, §11)"))
-)]
-pub struct ApiDoc;
-
-/// The generated OpenAPI document as pretty JSON (what `pas openapi` prints and
-/// `pas-server/openapi.json` holds).
-pub fn openapi_json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    s.push('\n');
-    s
-}
-
-/// Text from JSON: a string as is, `true`/`false` and numbers as written, `null` as blank.
-/// pas-core validates text (as a form or CSV sends it), so it reports bad values with its codes.
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    use serde_json::Value;
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s),
-        Some(Value::Bool(b)) => Ok(b.to_string()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(_) => Err(serde::de::Error::custom("expected text, a boolean or a number")),
-    }
-}
+use super::{App, new_id, text, timestamp};
+use crate::db::{self, DbError, StoredRegistration};
+use crate::effects::{self, Who};
+use crate::error::{Error, Problem};
 
 /// One person of a household, as on the HCR form (DOMAIN §7 fields). The server assigns
 /// `registration_id`, `household_id` (the first member's id), `registered_at` (now) and
@@ -155,6 +104,11 @@ pub struct HouseholdCreated {
     pub household_id: String,
     /// One entry per member, in request order.
     pub registrations: Vec<MemberSummary>,
+    /// A signed token that opens this household's page without PHN and birth date
+    /// (`GET /api/v1/households/{id}?token=…`); keep it private.
+    pub access_token: String,
+    /// When the token stops working (RFC 3339 UTC).
+    pub access_expires_at: String,
 }
 
 /// A member's registration and what pas-core decided (DOMAIN §3, §4).
@@ -182,7 +136,8 @@ pub struct MemberSummary {
     pub ineligible_reasons: Vec<String>,
 }
 
-/// A patient's proof of access to a registration (DOMAIN §11): PHN and birth date.
+/// A patient's proof of access (DOMAIN §11): the household link's token, or PHN and birth
+/// date of the registration.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
 #[serde(default)]
 pub struct PatientProof {
@@ -190,6 +145,8 @@ pub struct PatientProof {
     pub phn: String,
     /// ISO birth date.
     pub birth_date: String,
+    /// Or: the household link's token.
+    pub token: String,
 }
 
 /// A registration's status as the patient sees it.
@@ -199,6 +156,8 @@ pub struct RegistrationStatus {
     pub registration_id: String,
     /// Household id.
     pub household_id: String,
+    /// Relationship to the registrant.
+    pub relationship: String,
     /// Journey status (DOMAIN §9).
     pub status: String,
     /// RFC 3339 UTC: the place in the queue.
@@ -207,6 +166,21 @@ pub struct RegistrationStatus {
     pub tier: u8,
     /// Why this tier, in plain language.
     pub tier_explanation: String,
+    /// The provider of an offer or acceptance, or the practitioner attached to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    /// The provider's name, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
+}
+
+/// A household as its patient sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdStatus {
+    /// The household id.
+    pub household_id: String,
+    /// Every member.
+    pub members: Vec<RegistrationStatus>,
 }
 
 /// Health check answer.
@@ -214,14 +188,6 @@ pub struct RegistrationStatus {
 pub struct Health {
     /// `ok`.
     pub status: String,
-}
-
-fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 /// Register a household (DOMAIN §2): every field error at once (422), the duplicate rule (409).
@@ -237,8 +203,8 @@ fn new_id() -> String {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn create_household<D: Database>(
-    State(app): State<App<D>>,
+pub async fn create_household(
+    State(app): State<App>,
     body: Result<Json<HouseholdRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<HouseholdCreated>), Error> {
     let Json(request) = body?;
@@ -310,27 +276,62 @@ pub async fn create_household<D: Database>(
             ineligible_reasons: eligibility.reasons.iter().map(ToString::to_string).collect(),
         });
     }
-    if let Err(e) = app.db.insert_household(&rows).await {
-        let e = Error::from(e);
-        if let Error::AlreadyRegistered(existing) = &e {
-            tracing::info!(household_id, existing, "household refused: already_registered");
+    let mut tx = app.db.begin().await?;
+    match db::insert_registrations(&mut tx, &rows).await {
+        Ok(()) => {}
+        Err(DbError::AlreadyRegistered(_)) => {
+            drop(tx);
+            // Name the registration that holds one of the PHNs (read after the rollback).
+            let mut conn = app.db.pool().acquire().await?;
+            for row in &rows {
+                if let Some(existing) = db::active_registration_for(&mut conn, &row.phn).await? {
+                    tracing::info!(household_id, existing, "household refused: already_registered");
+                    return Err(Error::AlreadyRegistered(existing));
+                }
+            }
+            return Err(Error::Conflict);
         }
-        return Err(e);
+        Err(e) => return Err(e.into()),
     }
+    let who = Who::patient();
+    for row in &rows {
+        effects::audit(
+            &mut tx,
+            &who,
+            "register",
+            &format!("registration {}", row.registration_id),
+            &json!({ "household_id": row.household_id, "to": "waiting" }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     tracing::info!(household_id, members = rows.len(), "household registered");
+    let expires = now + app.settings.link_ttl;
     Ok((
         StatusCode::CREATED,
         Json(HouseholdCreated {
+            access_token: app.links.sign(&household_id, expires),
+            access_expires_at: timestamp(expires),
             household_id,
             registrations,
         }),
     ))
 }
 
-/// The stored registration if the proof matches it; unknown id and wrong proof are the same
-/// answer (404), so the response does not reveal whether the id exists.
-async fn proven<D: Database>(db: &D, id: &str, proof: &PatientProof) -> Result<StoredRegistration, Error> {
-    let stored = db.registration(id).await?.ok_or(Error::NotFound)?;
+/// The stored registration if the proof opens it; an unknown id and a wrong proof give the
+/// same answer (404), so the response does not reveal whether the id exists.
+async fn proven(app: &App, id: &str, proof: &PatientProof) -> Result<StoredRegistration, Error> {
+    let mut conn = app.db.pool().acquire().await?;
+    let stored = db::registration(&mut conn, id).await?.ok_or(Error::NotFound)?;
+    if !proof.token.is_empty() {
+        return match app.links.verify(&proof.token, Utc::now()) {
+            Some(h) if h == stored.household_id => Ok(stored),
+            _ => {
+                tracing::info!(registration_id = id, "patient link refused");
+                Err(Error::NotFound)
+            }
+        };
+    }
     let phn_ok = Phn::parse(&proof.phn).is_ok_and(|p| p.to_string() == stored.phn);
     let birth_ok =
         parse_iso_date(proof.birth_date.trim()).is_some_and(|d| Some(d) == parse_iso_date(&stored.birth_date));
@@ -342,7 +343,7 @@ async fn proven<D: Database>(db: &D, id: &str, proof: &PatientProof) -> Result<S
     }
 }
 
-fn status_of(stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
+async fn status_of(app: &App, stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
     let as_of = Utc::now().date_naive();
     let input: RegistrationInput = serde_json::from_str(&stored.record).map_err(|e| Error::Internal(e.to_string()))?;
     let reg = Registration::validate(&input, as_of).map_err(|e| {
@@ -352,17 +353,30 @@ fn status_of(stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
         ))
     })?;
     let assessment = reg.assess(as_of);
+    let journey = effects::journey(&stored.journey)?;
+    let provider_id = match journey.state() {
+        pas_core::attachment::JourneyState::Attached { practitioner } => Some(practitioner.to_string()),
+        other => other.provider().map(ToString::to_string),
+    };
+    let provider_name = match &provider_id {
+        Some(p) => super::providers::provider_name(&app.db, p).await?,
+        None => None,
+    };
     Ok(RegistrationStatus {
         registration_id: stored.registration_id.clone(),
         household_id: stored.household_id.clone(),
+        relationship: reg.relationship.code().to_owned(),
         status: stored.status.clone(),
-        registered_at: stored.registered_at.clone(),
+        registered_at: timestamp(journey.registered_at()),
         tier: assessment.tier as u8,
         tier_explanation: assessment.tier_rule.explain(),
+        provider_id,
+        provider_name,
     })
 }
 
-/// A patient looks up their registration (DOMAIN §11: registration id + PHN + birth date).
+/// A patient looks up their registration (DOMAIN §11: registration id + PHN + birth date, or
+/// the household link's token).
 #[utoipa::path(
     get,
     path = "/api/v1/registrations/{id}/status",
@@ -370,17 +384,79 @@ fn status_of(stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
     params(("id" = String, Path, description = "Registration id"), PatientProof),
     responses(
         (status = 200, description = "The registration's status and tier", body = RegistrationStatus),
-        (status = 404, description = "Unknown id or wrong PHN/birth date (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn registration_status<D: Database>(
-    State(app): State<App<D>>,
+pub async fn registration_status(
+    State(app): State<App>,
     Path(id): Path<String>,
     proof: Result<Query<PatientProof>, QueryRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
     let Query(proof) = proof.map_err(|_| Error::NotFound)?;
-    let stored = proven(&app.db, &id, &proof).await?;
-    Ok(Json(status_of(&stored)?))
+    let stored = proven(&app, &id, &proof).await?;
+    Ok(Json(status_of(&app, &stored).await?))
+}
+
+/// The link's token, for the household page.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
+#[serde(default)]
+pub struct LinkToken {
+    /// The household link's token.
+    pub token: String,
+}
+
+/// A patient opens their household with the signed link (DOMAIN §11).
+#[utoipa::path(
+    get,
+    path = "/api/v1/households/{id}",
+    tag = "registry",
+    params(("id" = String, Path, description = "Household id"), LinkToken),
+    responses(
+        (status = 200, description = "Every member's status", body = HouseholdStatus),
+        (status = 404, description = "Unknown household, or a token that is forged, expired or for another household", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn household(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    token: Result<Query<LinkToken>, QueryRejection>,
+) -> Result<Json<HouseholdStatus>, Error> {
+    let Query(token) = token.map_err(|_| Error::NotFound)?;
+    if app.links.verify(&token.token, Utc::now()).as_deref() != Some(id.as_str()) {
+        return Err(Error::NotFound);
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let rows = db::household(&mut conn, &id).await?;
+    drop(conn);
+    if rows.is_empty() {
+        return Err(Error::NotFound);
+    }
+    let mut members = Vec::with_capacity(rows.len());
+    for r in &rows {
+        members.push(status_of(&app, r).await?);
+    }
+    Ok(Json(HouseholdStatus {
+        household_id: id,
+        members,
+    }))
+}
+
+async fn patient_event(
+    app: &App,
+    id: &str,
+    body: Result<Json<PatientProof>, JsonRejection>,
+    event: JourneyEvent,
+) -> Result<Json<RegistrationStatus>, Error> {
+    let Json(proof) = body?;
+    let stored = proven(app, id, &proof).await?;
+    let mut tx = app.db.begin().await?;
+    // Re-read inside the transaction: the journey may have moved since.
+    let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    let updated = super::matching::journey_event(&mut tx, &current, &event, Utc::now(), &Who::patient()).await?;
+    tx.commit().await?;
+    tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
+    let _ = stored;
+    Ok(Json(status_of(app, &updated).await?))
 }
 
 /// A patient withdraws their registration (DOMAIN §9: any non-terminal → `withdrawn`).
@@ -392,32 +468,59 @@ pub async fn registration_status<D: Database>(
     request_body = PatientProof,
     responses(
         (status = 200, description = "Withdrawn", body = RegistrationStatus),
-        (status = 404, description = "Unknown id or wrong PHN/birth date (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current state (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn withdraw<D: Database>(
-    State(app): State<App<D>>,
+pub async fn withdraw(
+    State(app): State<App>,
     Path(id): Path<String>,
     body: Result<Json<PatientProof>, JsonRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    let Json(proof) = body?;
-    let stored = proven(&app.db, &id, &proof).await?;
-    let journey: Journey = serde_json::from_str(&stored.journey).map_err(|e| Error::Internal(e.to_string()))?;
-    let now = Utc::now();
-    let (next, effects) = journey
-        .transition(&JourneyEvent::Withdraw, now)
-        .map_err(Error::Transition)?;
-    let status = next.status().code();
-    let journey_json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
-    app.db
-        .update_journey(&id, &stored.status, status, &journey_json, &timestamp(now))
-        .await?;
-    // The effects (a confirmation message, an audit event) go to the outbox in a later slice.
-    tracing::info!(registration_id = %id, status, effects = effects.len(), "registration withdrawn");
-    let mut updated = stored;
-    status.clone_into(&mut updated.status);
-    Ok(Json(status_of(&updated)?))
+    patient_event(&app, &id, body, JourneyEvent::Withdraw).await
+}
+
+/// A patient declines the provider they were offered (DOMAIN §9: back to waiting; the first
+/// decline keeps the date, later ones reset it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations/{id}/decline-offer",
+    tag = "registry",
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = PatientProof,
+    responses(
+        (status = 200, description = "Waiting again", body = RegistrationStatus),
+        (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No offer to decline (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decline_offer(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: Result<Json<PatientProof>, JsonRejection>,
+) -> Result<Json<RegistrationStatus>, Error> {
+    patient_event(&app, &id, body, JourneyEvent::PatientDecline).await
+}
+
+/// A patient confirms they still wait (DOMAIN §9 status check; `inactive` → `waiting`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations/{id}/still-waiting",
+    tag = "registry",
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = PatientProof,
+    responses(
+        (status = 200, description = "Confirmed", body = RegistrationStatus),
+        (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not waiting or inactive (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn status_reply(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: Result<Json<PatientProof>, JsonRejection>,
+) -> Result<Json<RegistrationStatus>, Error> {
+    patient_event(&app, &id, body, JourneyEvent::StatusReply).await
 }
 
 /// Liveness and database check.
@@ -429,7 +532,7 @@ pub async fn withdraw<D: Database>(
         (status = 500, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn healthz<D: Database>(State(app): State<App<D>>) -> Result<Json<Health>, Error> {
+pub async fn healthz(State(app): State<App>) -> Result<Json<Health>, Error> {
     app.db.ping().await?;
     Ok(Json(Health {
         status: "ok".to_owned(),

@@ -1,0 +1,362 @@
+//! Public statistics (aggregates of ≥ 10 persons only, DOMAIN §11) and the admin views:
+//! outbox, audit trail, party standing, and running the daily timer on demand.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use chrono::Utc;
+use pas_core::{Registration, RegistrationInput};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::{App, Caller, Page, internal, timestamp};
+use crate::effects;
+use crate::error::{Error, Problem};
+
+/// The smallest group the public may see a figure about (DOMAIN §11).
+pub const MIN_GROUP: u64 = 10;
+
+/// `n` when it counts at least [`MIN_GROUP`] persons, else `None` (suppressed).
+pub fn at_least_ten(n: u64) -> Option<u64> {
+    (n >= MIN_GROUP).then_some(n)
+}
+
+/// Figures about the last match run.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunFigures {
+    /// When (RFC 3339 UTC).
+    pub created_at: String,
+    /// Reference date.
+    pub as_of: String,
+    /// The independent verifier found no justified envy, split family, waste or overfill.
+    pub fair: bool,
+    /// Persons in the run (suppressed under 10).
+    pub persons: Option<u64>,
+    /// Persons matched (suppressed under 10).
+    pub matched_persons: Option<u64>,
+    /// matched / persons, when both are shown.
+    pub match_rate: Option<f64>,
+    /// Justified-envy pairs (0 in a fair run).
+    pub justified_envy_pairs: u64,
+    /// Places left empty that someone unmatched could have taken (0 in a fair run).
+    pub wasted_places: u64,
+    /// Per tier: persons, matched, match rate, median wait of the matched (groups under 10
+    /// persons left out).
+    #[schema(value_type = Object)]
+    pub by_tier: Vec<serde_json::Value>,
+}
+
+/// Public statistics.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    /// When computed (RFC 3339 UTC).
+    pub computed_at: String,
+    /// Registrations per journey status (a status with fewer than 10 is `null`).
+    pub by_status: BTreeMap<String, Option<u64>>,
+    /// Waiting persons per priority tier (`1`–`3`; under 10 is `null`).
+    pub waiting_by_tier: BTreeMap<String, Option<u64>>,
+    /// Providers accepting new patients (with capacity set and accepting).
+    pub accepting_providers: u64,
+    /// Match runs so far.
+    pub match_runs: u64,
+    /// The last run, if any.
+    pub last_run: Option<RunFigures>,
+}
+
+/// Aggregated statistics for the public dashboard (no login; groups under 10 suppressed).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    tag = "admin",
+    responses((status = 200, description = "Aggregates", body = Stats))
+)]
+pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
+    let pool = app.db.pool();
+    let mut by_status = BTreeMap::new();
+    for s in pas_core::Status::ALL {
+        by_status.insert(s.code().to_owned(), None);
+    }
+    for r in sqlx::query("SELECT status, COUNT(*) FROM registrations GROUP BY status")
+        .fetch_all(pool)
+        .await?
+    {
+        let status: String = r.try_get(0)?;
+        let n: i64 = r.try_get(1)?;
+        by_status.insert(status, at_least_ten(u64::try_from(n).unwrap_or(0)));
+    }
+    let as_of = Utc::now().date_naive();
+    let mut tiers = [0u64; 3];
+    for r in sqlx::query("SELECT record FROM registrations WHERE status = 'waiting'")
+        .fetch_all(pool)
+        .await?
+    {
+        let record: String = r.try_get(0)?;
+        let Ok(input) = serde_json::from_str::<RegistrationInput>(&record) else {
+            continue;
+        };
+        if let Ok(reg) = Registration::validate(&input, as_of) {
+            let t = reg.assess(as_of).tier as usize;
+            if let Some(slot) = tiers.get_mut(t.saturating_sub(1)) {
+                *slot += 1;
+            }
+        }
+    }
+    let waiting_by_tier = tiers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((i + 1).to_string(), at_least_ten(*n)))
+        .collect();
+    let mut accepting = 0u64;
+    for r in sqlx::query("SELECT provider_id, capacity FROM providers WHERE capacity IS NOT NULL")
+        .fetch_all(pool)
+        .await?
+    {
+        let id: String = r.try_get(0)?;
+        let c: String = r.try_get(1)?;
+        if super::providers::capacity_of(&id, &c).is_ok_and(|c| c.open_places() > 0) {
+            accepting += 1;
+        }
+    }
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_runs")
+        .fetch_one(pool)
+        .await?;
+    let last_run = match super::matching::run(&app, "latest").await? {
+        Some(run) => {
+            let report = super::matching::typed_report(&run).ok_or_else(|| internal("stored report"))?;
+            let persons = at_least_ten(report.counts.persons);
+            let matched = at_least_ten(report.counts.matched_persons);
+            Some(RunFigures {
+                created_at: run.created_at.clone(),
+                as_of: run.as_of.to_string(),
+                fair: run.fair,
+                persons,
+                matched_persons: matched,
+                match_rate: match (persons, matched) {
+                    (Some(p), Some(m)) => Some(m as f64 / p as f64),
+                    _ => None,
+                },
+                justified_envy_pairs: report.justified_envy_pairs,
+                wasted_places: report.wasted_places,
+                by_tier: report
+                    .by_tier
+                    .iter()
+                    .filter(|b| b.persons >= MIN_GROUP)
+                    .map(|b| {
+                        json!({
+                            "tier": b.group,
+                            "persons": b.persons,
+                            "matched": at_least_ten(b.matched),
+                            "match_rate": b.match_rate,
+                            "median_wait_days": if b.matched >= MIN_GROUP { b.median_wait_days } else { None },
+                        })
+                    })
+                    .collect(),
+            })
+        }
+        None => None,
+    };
+    Ok(Json(Stats {
+        computed_at: timestamp(Utc::now()),
+        by_status,
+        waiting_by_tier,
+        accepting_providers: accepting,
+        match_runs: u64::try_from(runs).unwrap_or(0),
+        last_run,
+    }))
+}
+
+/// One outbox message.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OutboxRow {
+    /// Sequence number.
+    pub id: i64,
+    /// Queued (RFC 3339 UTC).
+    pub created_at: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// pas-core template code.
+    pub template: String,
+    /// Recipient by identifier (`{"kind": "party", "id": …}`), never an address of a patient.
+    #[schema(value_type = Object)]
+    pub recipient: serde_json::Value,
+    /// The link the message carries (endorsement invitations).
+    pub link: Option<String>,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub state: String,
+    /// Delivery attempts.
+    pub attempts: i64,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+}
+
+/// Messages queued by the state machines (admin). Without SMTP configured they stay
+/// `pending` here.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/outbox",
+    tag = "admin",
+    params(Page),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Messages, oldest first", body = [OutboxRow]),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn outbox(
+    State(app): State<App>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<OutboxRow>>, Error> {
+    caller.admin()?;
+    let rows = sqlx::query(
+        "SELECT id, created_at, channel, template, recipient, link, state, attempts, last_error FROM outbox \
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(page.after.unwrap_or(0))
+    .bind(page.limit())
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let recipient: String = r.try_get(4)?;
+        out.push(OutboxRow {
+            id: r.try_get(0)?,
+            created_at: r.try_get(1)?,
+            channel: r.try_get(2)?,
+            template: r.try_get(3)?,
+            recipient: serde_json::from_str(&recipient).map_err(internal)?,
+            link: r.try_get(5)?,
+            state: r.try_get(6)?,
+            attempts: r.try_get(7)?,
+            last_error: r.try_get(8)?,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// One audit row.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditRow {
+    /// Sequence number.
+    pub id: i64,
+    /// When (RFC 3339 UTC).
+    pub at: String,
+    /// Who: `party:{BC Provider ID}`, `patient` or `system`.
+    pub actor: String,
+    /// The role they acted in.
+    pub role: String,
+    /// What (`register`, `offer`, `provider_accept`, `update`, `approve`, …).
+    pub action: String,
+    /// The record (`registration …`, `clinic …`, `endorsement request #1`).
+    pub subject: String,
+    /// State before/after and changed field names (codes and ids only).
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// The audit trail (admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    params(Page),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Audit rows, oldest first", body = [AuditRow]),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn audit_trail(
+    State(app): State<App>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<AuditRow>>, Error> {
+    caller.admin()?;
+    let rows = sqlx::query(
+        "SELECT id, at, actor, role, action, subject, detail FROM audit WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(page.after.unwrap_or(0))
+    .bind(page.limit())
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let detail: String = r.try_get(6)?;
+        out.push(AuditRow {
+            id: r.try_get(0)?,
+            at: r.try_get(1)?,
+            actor: r.try_get(2)?,
+            role: r.try_get(3)?,
+            action: r.try_get(4)?,
+            subject: r.try_get(5)?,
+            detail: serde_json::from_str(&detail).map_err(internal)?,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// A college's standing for a licensed party.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct StandingRequest {
+    /// `good` or `not_good`.
+    pub standing: String,
+}
+
+/// Record a licensed party's standing (admin; a college feed). §10: a standing that is not
+/// good suspends their staff's access at once, without touching any endorsement; the next login
+/// with a token that says otherwise updates it again.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/parties/{id}/standing",
+    tag = "admin",
+    params(("id" = String, Path, description = "BC Provider ID")),
+    request_body = StandingRequest,
+    security(("oidc" = [])),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such licensed party", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not `good` or `not_good`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_standing(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<StandingRequest>, JsonRejection>,
+) -> Result<axum::http::StatusCode, Error> {
+    let who = caller.admin()?;
+    let Json(request) = body?;
+    if !matches!(request.standing.as_str(), "good" | "not_good") {
+        return Err(Error::Rejected(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_standing",
+            "standing must be good or not_good".to_owned(),
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    let done = sqlx::query("UPDATE parties SET standing = $1, updated_at = $2 WHERE party_id = $3 AND licensed = 1")
+        .bind(&request.standing)
+        .bind(timestamp(Utc::now()))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Missing("licensed party"));
+    }
+    effects::audit(
+        &mut tx,
+        &who,
+        "standing",
+        &format!("party {id}"),
+        &json!({ "to": request.standing }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

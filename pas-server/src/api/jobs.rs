@@ -1,0 +1,135 @@
+//! The timer (DOMAIN §9, §10): offers lapse after 14 days, status checks go out and lapse,
+//! endorsement requests get their reminder and expire. pas-core says what is due
+//! (`Journey::next_due`, `EndorsementBook::tick`); this runs it hourly in the background and
+//! on demand for admins (`POST /api/v1/admin/tick`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use chrono::{DateTime, Utc};
+use pas_core::attachment::JourneyEvent;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{App, Caller, endorsement_book, internal, timestamp};
+use crate::db::{self, Db};
+use crate::effects::{self, Who};
+use crate::error::{Error, Problem};
+
+/// What one tick did.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct TickSummary {
+    /// The time the tick ran as (RFC 3339 UTC).
+    pub now: String,
+    /// Journeys that moved (offers lapsed, status checks sent or lapsed).
+    pub journeys: u64,
+    /// Endorsement effects (reminders, expiries).
+    pub endorsement_effects: u64,
+}
+
+/// Run everything due at `now`.
+pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<TickSummary, Error> {
+    let mut summary = TickSummary {
+        now: timestamp(now),
+        ..TickSummary::default()
+    };
+    let who = Who::system();
+    let candidates = {
+        let mut conn = db.pool().acquire().await?;
+        db::registrations_with_status(&mut conn, &["waiting", "offered"]).await?
+    };
+    for stored in candidates {
+        let journey = effects::journey(&stored.journey)?;
+        if journey.next_due().is_none_or(|due| due > now) {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        db::lock(&mut tx, "places", &summary.now).await?;
+        let Some(current) = db::registration(&mut tx, &stored.registration_id).await? else {
+            continue;
+        };
+        match super::matching::journey_event(&mut tx, &current, &JourneyEvent::Tick, now, &who).await {
+            Ok(_) => {
+                tx.commit().await?;
+                summary.journeys += 1;
+            }
+            // Changed meanwhile, or nothing due after all: leave it for the next tick.
+            Err(Error::Transition(_) | Error::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut tx = db.begin().await?;
+    db::lock(&mut tx, "endorsements", &summary.now).await?;
+    let (version, mut book) = endorsement_book(&mut tx).await?;
+    let effects = book.tick(now);
+    if !effects.is_empty() {
+        let body = serde_json::to_string(&book).map_err(internal)?;
+        db::put_document(&mut tx, "endorsements", version, &body).await?;
+        effects::record(&mut tx, &who, &effects, None).await?;
+        tx.commit().await?;
+        summary.endorsement_effects = effects.len() as u64;
+    }
+    Ok(summary)
+}
+
+/// Tick every hour until the process ends.
+pub async fn hourly(db: Db) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        match tick(&db, Utc::now()).await {
+            Ok(s) if s.journeys + s.endorsement_effects > 0 => {
+                tracing::info!(
+                    journeys = s.journeys,
+                    endorsement_effects = s.endorsement_effects,
+                    "tick"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "tick failed"),
+        }
+    }
+}
+
+/// When to run the tick as.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TickRequest {
+    /// Run as this time (RFC 3339) instead of now — only with `--dev-login`, to demonstrate
+    /// lapses and reminders.
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Run the timer now (admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tick",
+    tag = "admin",
+    request_body = TickRequest,
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "What moved", body = TickSummary),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`now` given without `--dev-login` (`not_dev_login`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn run_tick(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<TickRequest>, JsonRejection>,
+) -> Result<Json<TickSummary>, Error> {
+    caller.admin()?;
+    let Json(request) = body?;
+    let now = match request.now {
+        Some(t) if app.auth.is_dev() => t,
+        Some(_) => {
+            return Err(Error::Rejected(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "not_dev_login",
+                "`now` may only be set on a --dev-login server".to_owned(),
+            ));
+        }
+        None => Utc::now(),
+    };
+    Ok(Json(tick(&app.db, now).await?))
+}

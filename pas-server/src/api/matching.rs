@@ -1,0 +1,721 @@
+//! Match runs by coordinators, offers answered by providers or their staff, 98990 attachment
+//! claims (DOMAIN §5, §6, §9).
+//!
+//! Places: a provider's open places are pas-core's `ProviderCapacity::open_places` minus the
+//! places already promised since their panel size was last set — offers `open` or `accepted`,
+//! and offers that became attachments after the panel size was stated (a later panel upload
+//! counts them in `current_panel_size`). Every transaction that creates or answers offers first
+//! takes the `places` lock row ([`crate::db::lock`]), so two server processes sharing one
+//! PostgreSQL database can never promise one place twice.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent, JourneyState};
+use pas_core::matching::{self, MatchOptions, report::MatchReport};
+use pas_core::provider::Provider;
+use pas_core::{ProviderId, Registration, RegistrationId, RegistrationInput};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{App, Caller, acting_for, internal, new_id, timestamp};
+use crate::db::{self, StoredRegistration};
+use crate::effects::{self, Who};
+use crate::error::{Error, Problem};
+
+/// Apply `event` to a stored registration inside `tx`: pas-core's transition, the row update
+/// (optimistic on the status), the offers it settles, and its effects into outbox and audit.
+pub async fn journey_event(
+    tx: &mut AnyConnection,
+    stored: &StoredRegistration,
+    event: &JourneyEvent,
+    now: DateTime<Utc>,
+    who: &Who,
+) -> Result<StoredRegistration, Error> {
+    let journey = effects::journey(&stored.journey)?;
+    let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
+    let status = next.status().code();
+    let json = serde_json::to_string(&next).map_err(internal)?;
+    let at = timestamp(now);
+    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &at).await?;
+    settle_offers(tx, &stored.registration_id, journey.state(), next.state(), event, &at).await?;
+    effects::record(tx, who, &effs, None).await?;
+    let mut updated = stored.clone();
+    status.clone_into(&mut updated.status);
+    updated.journey = json;
+    updated.updated_at = at;
+    Ok(updated)
+}
+
+/// Keep the `offers` rows in step with the journey.
+async fn settle_offers(
+    tx: &mut AnyConnection,
+    registration_id: &str,
+    before: &JourneyState,
+    after: &JourneyState,
+    event: &JourneyEvent,
+    at: &str,
+) -> Result<(), Error> {
+    let (state, provider): (&str, Option<String>) = match after {
+        JourneyState::Offered { .. } => return Ok(()),
+        JourneyState::Accepted { .. } => ("accepted", None),
+        JourneyState::Attached { practitioner } => ("attached", Some(practitioner.to_string())),
+        JourneyState::Waiting if matches!(before, JourneyState::Offered { .. }) => (
+            match event {
+                JourneyEvent::ProviderDecline { .. } => "declined",
+                JourneyEvent::PatientDecline => "patient_declined",
+                _ => "lapsed",
+            },
+            None,
+        ),
+        JourneyState::Withdrawn | JourneyState::Closed { .. } => ("withdrawn", None),
+        _ => return Ok(()),
+    };
+    match provider {
+        // Attached: to the offered provider's practice, or elsewhere (the offer is void).
+        Some(p) => {
+            sqlx::query(
+                "UPDATE offers SET state = CASE WHEN provider_id = $1 THEN 'attached' ELSE 'withdrawn' END, \
+                 changed_at = $2 WHERE registration_id = $3 AND state IN ('open', 'accepted')",
+            )
+            .bind(p)
+            .bind(at)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE offers SET state = $1, changed_at = $2 WHERE registration_id = $3 \
+                 AND state IN ('open', 'accepted')",
+            )
+            .bind(state)
+            .bind(at)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Places already promised per provider (see the module docs).
+async fn promised(tx: &mut AnyConnection) -> Result<HashMap<String, u32>, Error> {
+    let rows = sqlx::query(
+        "SELECT o.provider_id, COUNT(*) FROM offers o JOIN providers p ON p.provider_id = o.provider_id \
+         WHERE o.state IN ('open', 'accepted') OR (o.state = 'attached' AND o.changed_at > p.panel_size_at) \
+         GROUP BY o.provider_id",
+    )
+    .fetch_all(tx)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let n: i64 = r.try_get(1)?;
+        out.insert(id, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    Ok(out)
+}
+
+/// Options of a match run.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunRequest {
+    /// Reference date (ISO; default today).
+    pub as_of: Option<NaiveDate>,
+    /// Tie-break seed (default 0).
+    pub seed: Option<u64>,
+}
+
+/// A match run's outcome.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunSummary {
+    /// Run id.
+    pub run_id: String,
+    /// When (RFC 3339 UTC).
+    pub created_at: String,
+    /// Reference date.
+    pub as_of: NaiveDate,
+    /// Seed.
+    pub seed: u64,
+    /// Offers made.
+    pub offers: u64,
+    /// Whether the independent verifier found the run fair (DOMAIN §6).
+    pub fair: bool,
+    /// pas-core's §6 report (counts, envy, waste, breakdowns by tier and community).
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+}
+
+fn stored_input(stored: &StoredRegistration) -> Result<RegistrationInput, Error> {
+    serde_json::from_str(&stored.record).map_err(internal)
+}
+
+/// The providers a match may use now, with places net of promises.
+async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provider>, Error> {
+    let promised = promised(tx).await?;
+    let rows = sqlx::query("SELECT provider_id, profile, capacity FROM providers WHERE capacity IS NOT NULL")
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let profile: String = r.try_get(1)?;
+        let capacity: Option<String> = r.try_get(2)?;
+        let Some(capacity) = capacity else { continue };
+        let input = super::providers::provider_input(&id, &profile).map_err(internal)?;
+        let capacity = super::providers::capacity_of(&id, &capacity).map_err(internal)?;
+        let Ok(mut p) = Provider::validate(&input) else {
+            tracing::warn!(provider_id = %id, "stored provider profile no longer valid; left out of the run");
+            continue;
+        };
+        capacity.apply_to(&mut p);
+        p.open_places = p.open_places.saturating_sub(promised.get(&id).copied().unwrap_or(0));
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Start a match run (DOMAIN §5): every waiting registration against every provider's open
+/// places; each matched registration is offered to its provider (§9), the §6 report stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/match-runs",
+    tag = "matching",
+    request_body = RunRequest,
+    security(("oidc" = [])),
+    responses(
+        (status = 201, description = "Run done, offers made", body = RunSummary),
+        (status = 401, description = "Not logged in, invalid token, or no MFA (`mfa_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn start_run(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<RunRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RunSummary>), Error> {
+    let who = caller.coordinator()?;
+    let Json(request) = body?;
+    let now = Utc::now();
+    let as_of = request.as_of.unwrap_or_else(|| now.date_naive());
+    let seed = request.seed.unwrap_or(0);
+    let at = timestamp(now);
+    let mut tx = app.db.begin().await?;
+    db::lock(&mut tx, "places", &at).await?;
+    let waiting = db::registrations_with_status(&mut tx, &["waiting"]).await?;
+    let providers = match_providers(&mut tx).await?;
+    let mut registrations = Vec::with_capacity(waiting.len());
+    let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
+    let mut by_id: HashMap<String, &StoredRegistration> = HashMap::with_capacity(waiting.len());
+    for stored in &waiting {
+        let journey = effects::journey(&stored.journey)?;
+        let mut input = stored_input(stored)?;
+        // The queue date is the journey's (a second patient decline resets it, §9).
+        input.registered_at = timestamp(journey.registered_at());
+        input.status = "waiting".to_owned();
+        match Registration::validate(&input, as_of) {
+            Ok(r) => {
+                if !journey.excluded_providers().is_empty() {
+                    excluded.insert(r.registration_id.clone(), journey.excluded_providers().to_vec());
+                }
+                registrations.push(r);
+                by_id.insert(stored.registration_id.clone(), stored);
+            }
+            Err(_) => {
+                tracing::warn!(registration_id = %stored.registration_id, "stored registration no longer valid; left out")
+            }
+        }
+    }
+    let options = MatchOptions { seed, as_of };
+    let (rows, report) = {
+        let mut problem = matching::prepare(&registrations, &providers, &options);
+        problem.exclude(|id| excluded.get(id).map_or(&[][..], Vec::as_slice));
+        let assignment = matching::assign(&problem);
+        let rows = assignment.rows(&problem);
+        let report = matching::report::report(&problem, &rows);
+        let rows: Vec<(String, String)> = rows
+            .iter()
+            .filter_map(|r| r.provider_id.map(|p| (r.registration_id.to_string(), p.to_string())))
+            .collect();
+        (rows, report)
+    };
+    let run_id = new_id();
+    let report_json = serde_json::to_value(&report).map_err(internal)?;
+    sqlx::query(
+        "INSERT INTO match_runs (run_id, started_by, created_at, as_of, seed, offers, fair, report) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&run_id)
+    .bind(&who.actor)
+    .bind(&at)
+    .bind(as_of.to_string())
+    .bind(i64::try_from(seed).unwrap_or(i64::MAX))
+    .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
+    .bind(i64::from(report.is_fair()))
+    .bind(report_json.to_string())
+    .execute(&mut *tx)
+    .await?;
+    for (registration_id, provider_id) in &rows {
+        let Some(stored) = by_id.get(registration_id) else {
+            continue;
+        };
+        let provider = ProviderId::parse(provider_id).map_err(internal)?;
+        journey_event(&mut tx, stored, &JourneyEvent::Offer { provider }, now, &who).await?;
+        sqlx::query(
+            "INSERT INTO offers (offer_id, run_id, registration_id, provider_id, state, created_at, changed_at) \
+             VALUES ($1, $2, $3, $4, 'open', $5, $5)",
+        )
+        .bind(new_id())
+        .bind(&run_id)
+        .bind(registration_id)
+        .bind(provider_id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    effects::audit(
+        &mut tx,
+        &who,
+        "match_run",
+        &format!("match run {run_id}"),
+        &json!({ "as_of": as_of, "seed": seed, "offers": rows.len(), "fair": report.is_fair() }),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(run_id, offers = rows.len(), fair = report.is_fair(), "match run");
+    Ok((
+        StatusCode::CREATED,
+        Json(RunSummary {
+            run_id,
+            created_at: at,
+            as_of,
+            seed,
+            offers: rows.len() as u64,
+            fair: report.is_fair(),
+            report: report_json,
+        }),
+    ))
+}
+
+/// Read a match run and its §6 report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/match-runs/{id}",
+    tag = "matching",
+    params(("id" = String, Path, description = "Run id, or `latest`")),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "The run", body = RunSummary),
+        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such run", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_run(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RunSummary>, Error> {
+    caller.coordinator()?;
+    Ok(Json(run(&app, &id).await?.ok_or(Error::Missing("match run"))?))
+}
+
+/// A run by id, or the latest with `latest`.
+pub async fn run(app: &App, id: &str) -> Result<Option<RunSummary>, Error> {
+    let sql = "SELECT run_id, created_at, as_of, seed, offers, fair, report FROM match_runs";
+    let row = if id == "latest" {
+        sqlx::query(&format!("{sql} ORDER BY created_at DESC, run_id LIMIT 1"))
+            .fetch_optional(app.db.pool())
+            .await?
+    } else {
+        sqlx::query(&format!("{sql} WHERE run_id = $1"))
+            .bind(id)
+            .fetch_optional(app.db.pool())
+            .await?
+    };
+    let Some(r) = row else { return Ok(None) };
+    let as_of: String = r.try_get(2)?;
+    let report: String = r.try_get(6)?;
+    Ok(Some(RunSummary {
+        run_id: r.try_get(0)?,
+        created_at: r.try_get(1)?,
+        as_of: as_of.parse().map_err(internal)?,
+        seed: u64::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+        offers: u64::try_from(r.try_get::<i64, _>(4)?).unwrap_or(0),
+        fair: r.try_get::<i64, _>(5)? != 0,
+        report: serde_json::from_str(&report).map_err(internal)?,
+    }))
+}
+
+/// The stored §6 report of a run, typed.
+pub fn typed_report(summary: &RunSummary) -> Option<MatchReport> {
+    serde_json::from_value(summary.report.clone()).ok()
+}
+
+/// An offer as the provider's office sees it: who the patient is and how to reach them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferView {
+    /// Offer id.
+    pub offer_id: String,
+    /// `open` or `accepted`.
+    pub state: String,
+    /// When offered (RFC 3339 UTC).
+    pub offered_at: String,
+    /// Registration id.
+    pub registration_id: String,
+    /// Household id (members of one household are offered together).
+    pub household_id: String,
+    /// Given name.
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// ISO birth date.
+    pub birth_date: String,
+    /// Contact phone.
+    pub phone: String,
+    /// Contact e-mail.
+    pub email: String,
+    /// Preferred language.
+    pub language: String,
+    /// Needs a translator.
+    pub translator_needed: String,
+    /// Health needs (DOMAIN §4 codes, `;`-separated).
+    pub needs: String,
+}
+
+/// Which offers to list.
+#[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
+#[serde(default)]
+pub struct OfferFilter {
+    /// `open` (default), `accepted` or `all` (open and accepted).
+    pub state: Option<String>,
+}
+
+/// The offers waiting for a provider's answer (or accepted, waiting for the first visit).
+#[utoipa::path(
+    get,
+    path = "/api/v1/providers/{id}/offers",
+    tag = "matching",
+    params(("id" = String, Path, description = "MSP practitioner number"), OfferFilter),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Offers", body = [OfferView]),
+        (status = 403, description = "Not this provider, nor staff endorsed by them (`no_active_endorsement`, `standing_not_good`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_offers(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(filter): Query<OfferFilter>,
+) -> Result<Json<Vec<OfferView>>, Error> {
+    acting_for(&app, &caller, &id).await?;
+    let states = match filter.state.as_deref().unwrap_or("open") {
+        "open" => "('open')",
+        "accepted" => "('accepted')",
+        "all" => "('open', 'accepted')",
+        _ => {
+            return Err(Error::Rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_filter",
+                "state must be open, accepted or all".to_owned(),
+            ));
+        }
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT o.offer_id, o.state, o.created_at, r.registration_id, r.household_id, r.record \
+         FROM offers o JOIN registrations r ON r.registration_id = o.registration_id \
+         WHERE o.provider_id = $1 AND o.state IN {states} ORDER BY o.created_at, r.household_id, r.registration_id"
+    ))
+    .bind(&id)
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let record: String = r.try_get(5)?;
+        let input: RegistrationInput = serde_json::from_str(&record).map_err(internal)?;
+        out.push(OfferView {
+            offer_id: r.try_get(0)?,
+            state: r.try_get(1)?,
+            offered_at: r.try_get(2)?,
+            registration_id: r.try_get(3)?,
+            household_id: r.try_get(4)?,
+            given_name: input.given_name,
+            family_name: input.family_name,
+            birth_date: input.birth_date,
+            phone: input.phone,
+            email: input.email,
+            language: input.language,
+            translator_needed: input.translator_needed,
+            needs: input.needs,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// An offer after an answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferAnswered {
+    /// Offer id.
+    pub offer_id: String,
+    /// The offer's state now.
+    pub state: String,
+    /// The registration's journey status now.
+    pub registration_status: String,
+}
+
+async fn answer(app: &App, caller: &Caller, offer_id: &str, accept: bool) -> Result<Json<OfferAnswered>, Error> {
+    let offer = sqlx::query("SELECT registration_id, provider_id, state FROM offers WHERE offer_id = $1")
+        .bind(offer_id)
+        .fetch_optional(app.db.pool())
+        .await?
+        .ok_or(Error::Missing("offer"))?;
+    let registration_id: String = offer.try_get(0)?;
+    let provider_id: String = offer.try_get(1)?;
+    let who = acting_for(app, caller, &provider_id).await?;
+    let provider = ProviderId::parse(&provider_id).map_err(internal)?;
+    let event = if accept {
+        JourneyEvent::ProviderAccept { provider }
+    } else {
+        JourneyEvent::ProviderDecline { provider }
+    };
+    let now = Utc::now();
+    let mut tx = app.db.begin().await?;
+    db::lock(&mut tx, "places", &timestamp(now)).await?;
+    let state: String = sqlx::query_scalar("SELECT state FROM offers WHERE offer_id = $1")
+        .bind(offer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if state != "open" {
+        return Err(Error::Rejected(
+            StatusCode::CONFLICT,
+            "offer_closed",
+            format!("this offer is {state}, not open"),
+        ));
+    }
+    let stored = db::registration(&mut tx, &registration_id)
+        .await?
+        .ok_or(Error::Missing("registration"))?;
+    let updated = journey_event(&mut tx, &stored, &event, now, &who).await?;
+    let state: String = sqlx::query_scalar("SELECT state FROM offers WHERE offer_id = $1")
+        .bind(offer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(offer_id, state, "offer answered");
+    Ok(Json(OfferAnswered {
+        offer_id: offer_id.to_owned(),
+        state,
+        registration_status: updated.status,
+    }))
+}
+
+/// The provider (or staff acting for them) accepts an offer (DOMAIN §9 `offered → accepted`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/offers/{id}/accept",
+    tag = "matching",
+    params(("id" = String, Path, description = "Offer id")),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Accepted", body = OfferAnswered),
+        (status = 403, description = "Not this offer's provider nor their endorsed staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The offer is no longer open (`offer_closed`, `invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn accept_offer(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OfferAnswered>, Error> {
+    answer(&app, &caller, &id, true).await
+}
+
+/// The provider (or staff acting for them) declines an offer (DOMAIN §9: the patient waits
+/// again with their date; this provider is not offered them again).
+#[utoipa::path(
+    post,
+    path = "/api/v1/offers/{id}/decline",
+    tag = "matching",
+    params(("id" = String, Path, description = "Offer id")),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Declined", body = OfferAnswered),
+        (status = 403, description = "Not this offer's provider nor their endorsed staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The offer is no longer open", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decline_offer(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OfferAnswered>, Error> {
+    answer(&app, &caller, &id, false).await
+}
+
+/// A 98990 attachment claim (MSP): the patient is attached to the practitioner.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// The patient's PHN.
+    pub phn: String,
+    /// The claiming practitioner's MSP number.
+    pub practitioner_number: String,
+    /// MSP fee code; must be `98990`.
+    pub fee_code: String,
+    /// ISO date of service.
+    pub service_date: String,
+}
+
+/// The outcome of a claim.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClaimOutcome {
+    /// The registration the claim attached.
+    pub registration_id: String,
+    /// Its status now (`attached`).
+    pub status: String,
+}
+
+/// Record a 98990 attachment claim (DOMAIN §9 `accepted → attached`). Sent by the MSP feed
+/// (admin) or by the practitioner's office for its own claims.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims",
+    tag = "matching",
+    request_body = ClaimRequest,
+    security(("oidc" = [])),
+    responses(
+        (status = 201, description = "Attached", body = ClaimOutcome),
+        (status = 403, description = "Neither admin nor this practitioner's office", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No active registration for this PHN", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The registration is not in `accepted` (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn claim(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<ClaimRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<ClaimOutcome>), Error> {
+    let Json(c) = body?;
+    let now = Utc::now();
+    let input = ClaimInput {
+        phn: c.phn,
+        practitioner_number: c.practitioner_number,
+        fee_code: c.fee_code,
+        service_date: c.service_date,
+    };
+    let AttachmentClaim { phn, practitioner, .. } =
+        AttachmentClaim::validate(&input, now.date_naive()).map_err(Error::Validation)?;
+    let who = if caller.has_role("admin") {
+        caller.who("admin")
+    } else {
+        acting_for(&app, &caller, practitioner.as_str()).await?
+    };
+    let mut tx = app.db.begin().await?;
+    db::lock(&mut tx, "places", &timestamp(now)).await?;
+    let id = db::active_registration_for(&mut tx, &phn.to_string())
+        .await?
+        .ok_or(Error::Missing("active registration for this PHN"))?;
+    let stored = db::registration(&mut tx, &id)
+        .await?
+        .ok_or(Error::Missing("registration"))?;
+    let updated = journey_event(
+        &mut tx,
+        &stored,
+        &JourneyEvent::AttachmentClaim { practitioner },
+        now,
+        &who,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ClaimOutcome {
+            registration_id: updated.registration_id,
+            status: updated.status,
+        }),
+    ))
+}
+
+/// A registration as a coordinator sees it: no names, PHN or birth date.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegistrationRow {
+    /// Registration id.
+    pub registration_id: String,
+    /// Household id.
+    pub household_id: String,
+    /// Journey status.
+    pub status: String,
+    /// Queue date (RFC 3339 UTC).
+    pub registered_at: String,
+    /// Community or FSA.
+    pub community: String,
+}
+
+/// Which registrations to list.
+#[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
+#[serde(default)]
+pub struct RegistrationFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<i64>,
+    /// After this registration id (paging).
+    pub after: Option<String>,
+}
+
+/// Registrations for coordinators (DOMAIN §11), without PHI.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registrations",
+    tag = "matching",
+    params(RegistrationFilter),
+    security(("oidc" = [])),
+    responses(
+        (status = 200, description = "Registrations, by id", body = [RegistrationRow]),
+        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn registrations(
+    State(app): State<App>,
+    caller: Caller,
+    Query(filter): Query<RegistrationFilter>,
+) -> Result<Json<Vec<RegistrationRow>>, Error> {
+    caller.coordinator()?;
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = sqlx::query(
+        "SELECT registration_id, household_id, status, record, journey FROM registrations \
+         WHERE ($1 = '' OR status = $1) AND registration_id > $2 ORDER BY registration_id LIMIT $3",
+    )
+    .bind(filter.status.unwrap_or_default())
+    .bind(filter.after.unwrap_or_default())
+    .bind(limit)
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let record: String = r.try_get(3)?;
+        let journey: String = r.try_get(4)?;
+        let input: RegistrationInput = serde_json::from_str(&record).map_err(internal)?;
+        let community = Registration::validate(&input, Utc::now().date_naive())
+            .map(|r| r.community_or_fsa().to_owned())
+            .unwrap_or_default();
+        out.push(RegistrationRow {
+            registration_id: r.try_get(0)?,
+            household_id: r.try_get(1)?,
+            status: r.try_get(2)?,
+            registered_at: timestamp(effects::journey(&journey)?.registered_at()),
+            community,
+        });
+    }
+    Ok(Json(out))
+}

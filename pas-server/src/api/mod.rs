@@ -1,0 +1,461 @@
+//! The HTTP API. Handlers are thin: pas-core validates, assesses, matches and moves the state
+//! machines; [`crate::db`] stores; [`crate::effects`] queues messages and audit rows in the same
+//! transaction; this module decides who may call what (DOMAIN §10–§11).
+//!
+//! Access, by role (the tests check the whole matrix):
+//!
+//! | endpoint | public | patient | provider | staff (MOA) | medical director | coordinator | admin |
+//! |---|---|---|---|---|---|---|---|
+//! | `POST /households`, `GET /stats`, `/healthz`, `/openapi.json`, `/docs` | ✓ | | | | | | |
+//! | `GET /households/{id}`, registration status, withdraw, decline offer, status reply | | own (link or PHN + birth date) | | | | | |
+//! | `GET /me`, endorsements (request, receive, approve, decline, cancel, end) | | | ✓ | ✓ | ✓ | ✓ | ✓ |
+//! | provider profile, capacity, offers (list, accept, decline), panel upload, 98990 claim | | | own | for endorsers (§10) | | | claims (MSP feed) |
+//! | `POST /clinics` | | | | | | | ✓ |
+//! | `PUT /clinics/{id}` | | | | | own clinic | | ✓ |
+//! | `GET /clinics/{id}` | | | ✓ | ✓ | ✓ | ✓ | ✓ |
+//! | match runs (start, read), registrations list | | | | | | ✓ | ✓ |
+//! | outbox, audit trail, party standing | | | | | | | ✓ |
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::{DateTime, SecondsFormat, Utc};
+use pas_core::endorsement::{EndorsementBook, Licence, Parties, Party, Standing};
+use pas_core::{BcProviderId, Email};
+use serde::{Deserialize, Deserializer, Serialize};
+use sqlx::{AnyConnection, Row};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::{Auth, Claims, LinkSigner};
+use crate::db::{Db, DbError};
+use crate::effects::Who;
+use crate::error::{Error, Problem, ProblemField};
+
+pub mod admin;
+pub mod dev;
+pub mod endorse;
+pub mod jobs;
+pub mod matching;
+pub mod providers;
+pub mod registry;
+
+/// Settings the handlers read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The server's public base URL (links in e-mails), without a trailing slash.
+    pub public_url: String,
+    /// How long a patient link is valid.
+    pub link_ttl: chrono::Duration,
+    /// The largest panel upload accepted, in bytes.
+    pub max_panel_bytes: u64,
+}
+
+/// Shared state of the handlers.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// Storage.
+    pub db: Db,
+    /// Token verification (and `--dev-login`).
+    pub auth: Arc<Auth>,
+    /// Patient links.
+    pub links: LinkSigner,
+    /// Settings.
+    pub settings: Arc<Settings>,
+}
+
+/// The OpenAPI 3.1 description of this API, generated from the code.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "PAS reference server",
+        description = "Provincial Attachment System (BC): Health Connect Registry, Clinic and Provider \
+                       Registry, Panel Registry, endorsements and matching. Provider-side endpoints take \
+                       an OpenID Connect ID token (`Authorization: Bearer …`) with MFA. Errors are \
+                       RFC 9457 problems (application/problem+json) carrying pas-core's codes.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        registry::create_household,
+        registry::household,
+        registry::registration_status,
+        registry::withdraw,
+        registry::decline_offer,
+        registry::status_reply,
+        registry::healthz,
+        providers::me,
+        providers::create_clinic,
+        providers::get_clinic,
+        providers::put_clinic,
+        providers::put_provider,
+        providers::get_provider,
+        providers::put_capacity,
+        providers::upload_panel,
+        providers::panel_report,
+        endorse::list,
+        endorse::create,
+        endorse::receive,
+        endorse::approve,
+        endorse::decline,
+        endorse::cancel,
+        endorse::end,
+        matching::start_run,
+        matching::get_run,
+        matching::list_offers,
+        matching::accept_offer,
+        matching::decline_offer,
+        matching::claim,
+        matching::registrations,
+        admin::stats,
+        admin::outbox,
+        admin::audit_trail,
+        admin::set_standing,
+        jobs::run_tick,
+    ),
+    components(schemas(Problem, ProblemField, Claims)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "registry", description = "Health Connect Registry: households and patients (DOMAIN §2, §9, §11)"),
+        (name = "providers", description = "Clinic and Provider Registry, capacity, Panel Registry (§8)"),
+        (name = "endorsements", description = "MOA endorsements (§10)"),
+        (name = "matching", description = "Match runs, offers and attachment claims (§5, §9)"),
+        (name = "admin", description = "Statistics, outbox and audit trail"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oidc",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "OpenID Connect ID token from OneHealthID (BC Provider ID) with MFA in `amr`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The generated OpenAPI document as pretty JSON (what `pas openapi` prints and
+/// `pas-server/openapi.json` holds).
+pub fn openapi_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// RFC 3339 UTC, seconds.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A fresh random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Text from JSON: a string as is, `true`/`false` and numbers as written, `null` as blank.
+/// pas-core validates text (as a form or CSV sends it), so it reports bad values with its codes.
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde_json::Value;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s),
+        Some(Value::Bool(b)) => Ok(b.to_string()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(_) => Err(serde::de::Error::custom("expected text, a boolean or a number")),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+/// A provider-side caller: a verified ID token with MFA (DOMAIN §11), and what PAS knows of
+/// the party.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// BC Provider ID.
+    pub party: String,
+    /// The verified claims.
+    pub claims: Claims,
+}
+
+impl Caller {
+    /// Licensed (physician or nurse practitioner).
+    pub fn licensed(&self) -> bool {
+        self.claims.licence_standing.is_some()
+    }
+
+    /// Licensed and in good standing.
+    pub fn in_good_standing(&self) -> bool {
+        self.claims.licence_standing.as_deref() == Some("good")
+    }
+
+    /// The MSP practitioner number of a licensed caller.
+    pub fn practitioner(&self) -> Option<&str> {
+        self.claims
+            .msp_practitioner_number
+            .as_deref()
+            .filter(|_| self.licensed())
+    }
+
+    /// Holds the health-authority role `role` (`coordinator`, `admin`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.claims.pas_roles.iter().any(|r| r == role)
+    }
+
+    /// The audit identity, in `role`.
+    pub fn who(&self, role: &'static str) -> Who {
+        Who {
+            actor: format!("party:{}", self.party),
+            role,
+        }
+    }
+
+    /// The caller as a coordinator (or admin, who may do everything a coordinator does).
+    pub fn coordinator(&self) -> Result<Who, Error> {
+        if self.has_role("coordinator") {
+            Ok(self.who("coordinator"))
+        } else if self.has_role("admin") {
+            Ok(self.who("admin"))
+        } else {
+            Err(Error::Forbidden(
+                "forbidden",
+                "this needs the coordinator role".to_owned(),
+            ))
+        }
+    }
+
+    /// The caller as an admin.
+    pub fn admin(&self) -> Result<Who, Error> {
+        if self.has_role("admin") {
+            Ok(self.who("admin"))
+        } else {
+            Err(Error::Forbidden("forbidden", "this needs the admin role".to_owned()))
+        }
+    }
+
+    /// The role the caller's own party plays (`provider` or `staff`), for endorsement audits.
+    pub fn party_role(&self) -> &'static str {
+        if self.licensed() { "provider" } else { "staff" }
+    }
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Error::Unauthorized(
+                "unauthenticated",
+                "log in: send `Authorization: Bearer <ID token>`",
+            ))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(Error::Unauthorized(
+                "unauthenticated",
+                "the Authorization header must be `Bearer <ID token>`",
+            ))?;
+        let claims = app
+            .auth
+            .verify(token.trim())
+            .await
+            .map_err(|r| Error::Unauthorized(r.code, r.detail))?;
+        let caller = Self {
+            party: claims.sub.clone(),
+            claims,
+        };
+        remember_party(&app.db, &caller).await?;
+        Ok(caller)
+    }
+}
+
+/// Keep the party directory current with what the identity provider says (DOMAIN §10: a
+/// standing change suspends or restores MOA access). Writes only when something changed.
+async fn remember_party(db: &Db, caller: &Caller) -> Result<(), Error> {
+    let licensed = i64::from(caller.licensed());
+    let standing = match caller.claims.licence_standing.as_deref() {
+        Some("good") => "good",
+        Some(_) => "not_good",
+        None => "",
+    };
+    let email = caller.claims.email.as_deref();
+    let name = caller.claims.name.as_deref();
+    let practitioner = caller.practitioner();
+    let mut conn = db.pool().acquire().await?;
+    let known =
+        sqlx::query("SELECT email, name, licensed, standing, practitioner_number FROM parties WHERE party_id = $1")
+            .bind(&caller.party)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let same = known.as_ref().is_some_and(|r| {
+        r.try_get::<Option<String>, _>(0).ok().flatten().as_deref() == email
+            && r.try_get::<Option<String>, _>(1).ok().flatten().as_deref() == name
+            && r.try_get::<i64, _>(2).ok() == Some(licensed)
+            && r.try_get::<String, _>(3).ok().as_deref() == Some(standing)
+            && r.try_get::<Option<String>, _>(4).ok().flatten().as_deref() == practitioner
+    });
+    if same {
+        return Ok(());
+    }
+    let now = timestamp(Utc::now());
+    let written = if known.is_some() {
+        sqlx::query(
+            "UPDATE parties SET email = $1, name = $2, licensed = $3, standing = $4, practitioner_number = $5, \
+             updated_at = $6 WHERE party_id = $7",
+        )
+        .bind(email)
+        .bind(name)
+        .bind(licensed)
+        .bind(standing)
+        .bind(practitioner)
+        .bind(&now)
+        .bind(&caller.party)
+        .execute(&mut *conn)
+        .await
+    } else {
+        sqlx::query(
+            "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&caller.party)
+        .bind(email)
+        .bind(name)
+        .bind(licensed)
+        .bind(standing)
+        .bind(practitioner)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await
+    };
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if crate::db::is_unique_violation(&e) => Err(Error::Forbidden(
+            "practitioner_number_taken",
+            "another party already holds this MSP practitioner number".to_owned(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The party directory as pas-core's [`Parties`].
+pub async fn parties(conn: &mut AnyConnection) -> Result<Parties, Error> {
+    let rows = sqlx::query("SELECT party_id, email, licensed, standing FROM parties")
+        .fetch_all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let Ok(id) = BcProviderId::parse(&id) else { continue };
+        let email = r.try_get::<Option<String>, _>(1)?.and_then(|e| Email::parse(&e).ok());
+        let licensed: i64 = r.try_get(2)?;
+        let standing: String = r.try_get(3)?;
+        out.push(if licensed != 0 {
+            Party::licensed(
+                id,
+                email,
+                if standing == "good" {
+                    Standing::Good
+                } else {
+                    Standing::NotGood
+                },
+            )
+        } else {
+            Party::unlicensed(id, email)
+        });
+    }
+    Ok(Parties::from(out))
+}
+
+/// The endorsement book with its version (see [`crate::db::put_document`]).
+pub async fn endorsement_book(conn: &mut AnyConnection) -> Result<(i64, EndorsementBook), Error> {
+    let (version, body) = crate::db::document(conn, "endorsements").await?;
+    let book = match body {
+        Some(b) => serde_json::from_str(&b).map_err(|e| DbError::Corrupt("endorsement book", e.to_string()))?,
+        None => EndorsementBook::default(),
+    };
+    Ok((version, book))
+}
+
+/// May `caller` act for the provider `provider_id` (their offers, capacity, panel)? The
+/// provider themselves in good standing, or unlicensed staff with an active endorsement by
+/// that provider while the provider is in good standing (DOMAIN §10). The audit identity.
+pub async fn acting_for(app: &App, caller: &Caller, provider_id: &str) -> Result<Who, Error> {
+    if caller.practitioner() == Some(provider_id) {
+        return if caller.in_good_standing() {
+            Ok(caller.who("provider"))
+        } else {
+            Err(Error::Forbidden(
+                "standing_not_good",
+                "your college licence is not in good standing".to_owned(),
+            ))
+        };
+    }
+    if caller.licensed() {
+        return Err(Error::Forbidden(
+            "forbidden",
+            "a provider may act only for their own practice".to_owned(),
+        ));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let party: Option<String> = sqlx::query_scalar("SELECT party_id FROM parties WHERE practitioner_number = $1")
+        .bind(provider_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(party) = party else {
+        return Err(Error::Forbidden(
+            "no_active_endorsement",
+            "this provider has not endorsed you".to_owned(),
+        ));
+    };
+    let directory = parties(&mut conn).await?;
+    let (_, book) = endorsement_book(&mut conn).await?;
+    let (Ok(staff), Ok(licensed)) = (BcProviderId::parse(&caller.party), BcProviderId::parse(&party)) else {
+        return Err(Error::Forbidden("unknown_party", "unknown party".to_owned()));
+    };
+    book.access(&directory, &staff, &licensed)
+        .map_err(|d| Error::Forbidden(d.code(), d.to_string()))?;
+    Ok(caller.who("staff"))
+}
+
+/// A licence, for `GET /me`.
+pub fn licence_of(party: &Party) -> &'static str {
+    match party.licence {
+        Licence::Unlicensed => "unlicensed",
+        Licence::Licensed {
+            standing: Standing::Good,
+        } => "licensed, good standing",
+        Licence::Licensed { .. } => "licensed, not in good standing",
+    }
+}
+
+/// A page of a list: `limit` (default 100, at most 1,000) rows after `after`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema, utoipa::IntoParams)]
+#[serde(default)]
+pub struct Page {
+    /// Rows to return (1–1000, default 100).
+    pub limit: Option<i64>,
+    /// Return rows after this id (the last id of the previous page).
+    pub after: Option<i64>,
+}
+
+impl Page {
+    /// The limit, clamped.
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(100).clamp(1, 1000)
+    }
+}
