@@ -116,6 +116,11 @@ impl From<JsonRejection> for Error {
                 "invalid_body",
                 "the JSON body does not have the expected shape (see /openapi.json)",
             ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::Body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this endpoint accepts",
+            ),
             _ => Error::Body(
                 StatusCode::BAD_REQUEST,
                 "invalid_body",

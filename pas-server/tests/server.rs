@@ -294,10 +294,25 @@ async fn openapi_is_served_and_matches_the_committed_file() {
             "/api/v1/households",
             "/api/v1/registrations/{id}/status",
             "/api/v1/registrations/{id}/withdraw",
+            "/api/v1/match-runs",
+            "/api/v1/providers/{id}/panel",
+            "/api/v1/endorsement-requests/receive",
+            "/api/v1/claims",
+            "/api/v1/stats",
             "/healthz",
         ] {
             assert!(served["paths"].get(path).is_some(), "{path} not in the spec");
         }
+        // Swagger UI, served from the binary (no CDN), reading the same document.
+        let r = reqwest::get(server.url("/docs/")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("swagger-ui"), "{page}");
+        let r = reqwest::get(server.url("/docs/swagger-ui-bundle.js")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().len() > 100_000, "the bundle is embedded");
+        let (status, _, docs_spec) = server.get("/docs/openapi.json").await;
+        assert_eq!((status, &docs_spec), (StatusCode::OK, &served));
         let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")).unwrap();
         let generated = pas_server::api::openapi_json();
         assert!(
