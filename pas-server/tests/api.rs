@@ -1532,3 +1532,108 @@ async fn two_processes_never_double_assign_a_place() {
         c2.wait().unwrap();
     }
 }
+
+/// A minimal SMTP server on loopback that records each message's envelope recipient and data.
+async fn fake_smtp() -> (u16, std::sync::Arc<tokio::sync::Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 fake.test ESMTP\r\n").await.unwrap();
+                let mut rcpt = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 fake.test\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("DATA") {
+                        w.write_all(b"354 go ahead\r\n").await.unwrap();
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        sink.lock().await.push((rcpt.clone(), data));
+                        b"250 queued\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+/// Effects are delivered by the background worker when SMTP is configured: the endorsement
+/// invitation reaches the invited address with its link, and the outbox row becomes `sent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_worker_delivers_email_over_smtp() {
+    let (port, got) = fake_smtp().await;
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| {
+        c.background = true;
+        c.smtp = Some(pas_server::effects::Smtp {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "PAS <pas@health.test>".to_owned(),
+        });
+    })
+    .await;
+    let p = People::new();
+    s.ok(
+        "POST",
+        "/api/v1/endorsement-requests",
+        Some(&p.moa),
+        Some(&json!({ "recipient_email": "invitee@clinic.test" })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = got.lock().await.clone();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered.len(), 1, "one invitation delivered");
+    let (to, data) = &delivered[0];
+    assert_eq!(to, "invitee@clinic.test");
+    assert!(data.contains("/endorsements/receive?token="), "{data}");
+    assert!(
+        data.contains("Subject: PAS: you are asked to confirm an endorsement"),
+        "{data}"
+    );
+    let mut state = Value::Null;
+    for _ in 0..50 {
+        let outbox = s
+            .ok("GET", "/api/v1/admin/outbox", Some(&p.admin), None, StatusCode::OK)
+            .await;
+        state = outbox[0]["state"].clone();
+        if state == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "sent");
+    s.stop().await;
+}
