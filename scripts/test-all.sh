@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 bash pas-ffi/ci-install.sh
 bash pas-wasm/ci-install.sh
 
+# PostgreSQL for the server's tests (installed with apt-get on first run; see scripts/postgres.sh):
+# the tests create their own databases on it, and PAS_REQUIRE_POSTGRES=1 makes them fail rather
+# than skip if it is missing. It is stopped when this script exits, however it exits.
+trap 'bash scripts/postgres.sh stop || true' EXIT
+PAS_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start)"
+export PAS_TEST_POSTGRES_URL PAS_REQUIRE_POSTGRES=1
+
 # Unit, integration and property tests of every crate; benches run once each as smoke tests.
 cargo test --workspace --all-features --all-targets
 # Documentation examples (not part of --all-targets).

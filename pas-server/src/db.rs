@@ -55,6 +55,9 @@ pub enum DbError {
     /// A stored document does not decode (a bug or a hand-edited database).
     #[error("stored {0} does not decode: {1}")]
     Corrupt(&'static str, String),
+    /// A group commit failed as a whole (the cause, as text): nothing of it is stored.
+    #[error("the batch was not stored: {0}")]
+    Batch(String),
     /// Anything else from the database.
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),

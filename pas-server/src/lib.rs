@@ -21,6 +21,7 @@ pub mod auth;
 pub mod db;
 pub mod effects;
 pub mod error;
+pub mod registrar;
 
 use api::{App, Settings, admin, dev, endorse, jobs, matching, providers, registry};
 use auth::{Auth, LinkSigner, OidcConfig};
@@ -216,6 +217,7 @@ impl Server {
             .trim_end_matches('/')
             .to_owned();
         let app = App {
+            registrar: registrar::Registrar::start(db.clone()),
             db,
             auth: Arc::new(auth),
             links: LinkSigner::new(&secret),

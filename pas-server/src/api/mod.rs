@@ -60,6 +60,8 @@ pub struct App {
     pub auth: Arc<Auth>,
     /// Patient links.
     pub links: LinkSigner,
+    /// Group commit of new households.
+    pub registrar: crate::registrar::Registrar,
     /// Settings.
     pub settings: Arc<Settings>,
 }
@@ -313,35 +315,22 @@ async fn remember_party(db: &Db, caller: &Caller) -> Result<(), Error> {
         return Ok(());
     }
     let now = timestamp(Utc::now());
-    let written = if known.is_some() {
-        sqlx::query(
-            "UPDATE parties SET email = $1, name = $2, licensed = $3, standing = $4, practitioner_number = $5, \
-             updated_at = $6 WHERE party_id = $7",
-        )
-        .bind(email)
-        .bind(name)
-        .bind(licensed)
-        .bind(standing)
-        .bind(practitioner)
-        .bind(&now)
-        .bind(&caller.party)
-        .execute(&mut *conn)
-        .await
-    } else {
-        sqlx::query(
-            "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&caller.party)
-        .bind(email)
-        .bind(name)
-        .bind(licensed)
-        .bind(standing)
-        .bind(practitioner)
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-    };
+    // An upsert: the same party's first requests may arrive together, on several processes.
+    let written = sqlx::query(
+        "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (party_id) DO UPDATE SET email = excluded.email, \
+         name = excluded.name, licensed = excluded.licensed, standing = excluded.standing, \
+         practitioner_number = excluded.practitioner_number, updated_at = excluded.updated_at",
+    )
+    .bind(&caller.party)
+    .bind(email)
+    .bind(name)
+    .bind(licensed)
+    .bind(standing)
+    .bind(practitioner)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await;
     match written {
         Ok(_) => Ok(()),
         Err(e) if crate::db::is_unique_violation(&e) => Err(Error::Forbidden(

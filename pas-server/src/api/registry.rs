@@ -10,7 +10,6 @@ use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
 use pas_core::{Household, Phn, Registration, RegistrationInput};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{App, new_id, text, timestamp};
@@ -276,36 +275,25 @@ pub async fn create_household(
             ineligible_reasons: eligibility.reasons.iter().map(ToString::to_string).collect(),
         });
     }
-    let mut tx = app.db.begin().await?;
-    match db::insert_registrations(&mut tx, &rows).await {
+    let members = rows.len();
+    let phns: Vec<String> = rows.iter().map(|r| r.phn.clone()).collect();
+    match app.registrar.store(rows).await {
         Ok(()) => {}
         Err(DbError::AlreadyRegistered(_)) => {
-            drop(tx);
-            // Name the registration that holds one of the PHNs (read after the rollback).
+            // Name the registration that holds one of the PHNs.
             let mut conn = app.db.pool().acquire().await?;
-            for row in &rows {
-                if let Some(existing) = db::active_registration_for(&mut conn, &row.phn).await? {
+            for phn in &phns {
+                if let Some(existing) = db::active_registration_for(&mut conn, phn).await? {
                     tracing::info!(household_id, existing, "household refused: already_registered");
                     return Err(Error::AlreadyRegistered(existing));
                 }
             }
+            // The other registration left the list meanwhile: the client may retry.
             return Err(Error::Conflict);
         }
         Err(e) => return Err(e.into()),
     }
-    let who = Who::patient();
-    for row in &rows {
-        effects::audit(
-            &mut tx,
-            &who,
-            "register",
-            &format!("registration {}", row.registration_id),
-            &json!({ "household_id": row.household_id, "to": "waiting" }),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    tracing::info!(household_id, members = rows.len(), "household registered");
+    tracing::info!(household_id, members, "household registered");
     let expires = now + app.settings.link_ttl;
     Ok((
         StatusCode::CREATED,
