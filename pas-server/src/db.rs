@@ -259,35 +259,6 @@ impl StoredRegistration {
     }
 }
 
-/// Store a household's registrations in `tx`, refusing when any PHN already has a
-/// non-terminal registration (DOMAIN §2; the partial unique index decides between concurrent
-/// registrations). On refusal the caller drops the transaction, so nothing is stored.
-pub async fn insert_registrations(tx: &mut AnyConnection, rows: &[StoredRegistration]) -> Result<(), DbError> {
-    for row in rows {
-        let inserted = sqlx::query(
-            "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
-             registered_at, updated_at, record, journey) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&row.registration_id)
-        .bind(&row.household_id)
-        .bind(&row.phn)
-        .bind(&row.birth_date)
-        .bind(&row.status)
-        .bind(&row.registered_at)
-        .bind(&row.updated_at)
-        .bind(&row.record)
-        .bind(&row.journey)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(DbError::AlreadyRegistered(String::new())),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
 /// The id of the non-terminal registration holding `phn`, if any.
 pub async fn active_registration_for(conn: &mut AnyConnection, phn: &str) -> Result<Option<String>, DbError> {
     Ok(sqlx::query_scalar::<_, String>(

@@ -125,6 +125,11 @@ pub async fn audit(
     Ok(())
 }
 
+/// The audit detail of a new registration.
+pub fn register_detail(household_id: &str) -> String {
+    json!({ "household_id": household_id, "to": "waiting" }).to_string()
+}
+
 /// SMTP delivery settings.
 #[derive(Debug, Clone)]
 pub struct Smtp {

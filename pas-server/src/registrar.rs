@@ -66,51 +66,118 @@ async fn writer(db: Db, mut inbox: mpsc::Receiver<Job>) {
 }
 
 /// One transaction for the batch; per household `Ok`, `AlreadyRegistered`, or the error that
-/// stopped the whole batch.
+/// stopped the whole batch. The common case — no duplicate — takes a few multi-row inserts for
+/// the whole batch; only when one of them hits the §2 index is the batch redone household by
+/// household, each in its own savepoint, so the others still commit.
 async fn commit(db: &Db, batch: &[Job]) -> Vec<Result<(), DbError>> {
     let fail_all = |e: &DbError| batch.iter().map(|_| Err(copy(e))).collect();
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
         Err(e) => return fail_all(&e),
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        let stored = match sqlx::Acquire::begin(&mut *tx).await {
-            Ok(mut savepoint) => match household(&mut savepoint, &job.rows).await {
-                Ok(()) => savepoint.commit().await.map_err(DbError::from),
-                Err(e) => {
-                    let _ = savepoint.rollback().await;
-                    Err(e)
+    let rows: Vec<&StoredRegistration> = batch.iter().flat_map(|j| &j.rows).collect();
+    let fast = match sqlx::Acquire::begin(&mut *tx).await {
+        Ok(mut savepoint) => match insert_all(&mut savepoint, &rows).await {
+            Ok(()) => savepoint.commit().await.map_err(DbError::from),
+            Err(e) => {
+                let _ = savepoint.rollback().await;
+                Err(e)
+            }
+        },
+        Err(e) => Err(e.into()),
+    };
+    let outcomes = match fast {
+        Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+        Err(DbError::AlreadyRegistered(_)) => {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for job in batch {
+                let one: Vec<&StoredRegistration> = job.rows.iter().collect();
+                let stored = match sqlx::Acquire::begin(&mut *tx).await {
+                    Ok(mut savepoint) => match insert_all(&mut savepoint, &one).await {
+                        Ok(()) => savepoint.commit().await.map_err(DbError::from),
+                        Err(e) => {
+                            let _ = savepoint.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(e.into()),
+                };
+                match stored {
+                    Ok(()) => outcomes.push(Ok(())),
+                    Err(DbError::AlreadyRegistered(id)) => outcomes.push(Err(DbError::AlreadyRegistered(id))),
+                    Err(e) => return fail_all(&e),
                 }
-            },
-            Err(e) => Err(e.into()),
-        };
-        match stored {
-            Ok(()) => outcomes.push(Ok(())),
-            Err(DbError::AlreadyRegistered(id)) => outcomes.push(Err(DbError::AlreadyRegistered(id))),
-            Err(e) => return fail_all(&e),
+            }
+            outcomes
         }
-    }
+        Err(e) => return fail_all(&e),
+    };
     match tx.commit().await {
         Ok(()) => outcomes,
         Err(e) => fail_all(&e.into()),
     }
 }
 
-async fn household(conn: &mut AnyConnection, rows: &[StoredRegistration]) -> Result<(), DbError> {
-    db::insert_registrations(conn, rows).await?;
+/// Rows per multi-row statement: 9 columns × 1,000 stays under SQLite's 32,766 variables and
+/// PostgreSQL's 65,535 parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Insert registrations and their audit rows (one `register` row per person) with multi-row
+/// statements. [`DbError::AlreadyRegistered`] when the §2 index refuses one.
+async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration]) -> Result<(), DbError> {
     let who = Who::patient();
-    for row in rows {
-        effects::audit(
-            conn,
-            &who,
-            "register",
-            &format!("registration {}", row.registration_id),
-            &serde_json::json!({ "household_id": row.household_id, "to": "waiting" }),
-        )
-        .await?;
+    let at = crate::api::timestamp(chrono::Utc::now());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
+             registered_at, updated_at, record, journey) VALUES ",
+        );
+        placeholders(&mut sql, chunk.len(), 9);
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(&r.registration_id)
+                .bind(&r.household_id)
+                .bind(&r.phn)
+                .bind(&r.birth_date)
+                .bind(&r.status)
+                .bind(&r.registered_at)
+                .bind(&r.updated_at)
+                .bind(&r.record)
+                .bind(&r.journey);
+        }
+        match q.execute(&mut *conn).await {
+            Ok(_) => {}
+            Err(e) if db::is_unique_violation(&e) => return Err(DbError::AlreadyRegistered(String::new())),
+            Err(e) => return Err(e.into()),
+        }
+        let mut sql = String::from("INSERT INTO audit (at, actor, role, action, subject, detail) VALUES ");
+        placeholders(&mut sql, chunk.len(), 6);
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(&at)
+                .bind(&who.actor)
+                .bind(who.role)
+                .bind("register")
+                .bind(format!("registration {}", r.registration_id))
+                .bind(effects::register_detail(&r.household_id));
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `($1, …, $k), ($k+1, …), …` for `rows` rows of `columns` values.
+fn placeholders(sql: &mut String, rows: usize, columns: usize) {
+    use std::fmt::Write;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * columns + c + 1);
+        }
+        sql.push(')');
+    }
 }
 
 /// `DbError` is not `Clone` (it wraps sqlx errors); a batch failure is reported to each request

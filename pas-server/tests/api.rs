@@ -1637,3 +1637,45 @@ async fn outbox_worker_delivers_email_over_smtp() {
     assert_eq!(state, "sent");
     s.stop().await;
 }
+
+/// The identity provider's keys from a JWKS URL (as OneHealthID publishes its `jwks_uri`):
+/// here a `--dev-login` server plays the identity provider for a second server.
+#[tokio::test]
+async fn jwks_from_a_url() {
+    let idp_db = support::sqlite();
+    let idp = Running::start_with(&idp_db.url, |c| {
+        c.oidc = None;
+        c.dev_login = true;
+    })
+    .await;
+    let db = support::sqlite();
+    let jwks_url = idp.url("/dev/jwks.json");
+    let s = Running::start_with(&db.url, |c| {
+        c.oidc = Some(pas_server::auth::OidcConfig {
+            issuer: pas_server::auth::DEV_ISSUER.to_owned(),
+            audience: pas_server::auth::DEV_AUDIENCE.to_owned(),
+            jwks: pas_server::auth::JwksSource::parse(&jwks_url),
+        });
+    })
+    .await;
+    let token = idp
+        .ok(
+            "POST",
+            "/dev/login",
+            None,
+            Some(&json!({ "persona": "coordinator" })),
+            StatusCode::OK,
+        )
+        .await["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = s.ok("GET", "/api/v1/me", Some(&token), None, StatusCode::OK).await;
+    assert_eq!(me["roles"], json!(["coordinator"]));
+    assert!(
+        s.call("GET", "/dev/personas", None, None).await.0 == StatusCode::NOT_FOUND,
+        "no dev login here"
+    );
+    s.stop().await;
+    idp.stop().await;
+}

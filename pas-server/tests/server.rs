@@ -423,3 +423,49 @@ async fn pas_serve_prints_its_address_and_logs_no_phi() {
         }
     }
 }
+
+/// Group commit: households arriving together share a transaction, and a duplicate among them
+/// (§2) is refused alone — every other household of the batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s2_a_duplicate_in_a_busy_moment_refuses_only_itself() {
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let first = json!({ "members": [member("self", PHN, "1980-05-17")] });
+        let (status, _, _) = server.post("/api/v1/households", &first).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let phns: Vec<String> = (2_000_000..)
+            .filter_map(pas_core::Phn::from_body)
+            .take(40)
+            .map(|p| p.to_string())
+            .collect();
+        let mut bodies: Vec<(bool, Value)> = phns
+            .iter()
+            .map(|p| (true, json!({ "members": [member("self", p, "1990-01-01")] })))
+            .collect();
+        for i in 0..8 {
+            bodies.insert(i * 5, (false, first.clone()));
+        }
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|(fresh, body)| {
+                let (client, url) = (server.client.clone(), server.url("/api/v1/households"));
+                tokio::spawn(async move { (fresh, client.post(url).json(&body).send().await.unwrap().status()) })
+            })
+            .collect();
+        for t in tasks {
+            let (fresh, status) = t.await.unwrap();
+            let want = if fresh {
+                StatusCode::CREATED
+            } else {
+                StatusCode::CONFLICT
+            };
+            assert_eq!(status, want, "[{}]", db.label);
+        }
+        for p in &phns {
+            let dup = json!({ "members": [member("self", p, "1990-01-01")] });
+            let (status, _, _) = server.post("/api/v1/households", &dup).await;
+            assert_eq!(status, StatusCode::CONFLICT, "each fresh household was stored");
+        }
+        server.stop().await;
+    }
+}
