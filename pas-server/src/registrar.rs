@@ -59,7 +59,11 @@ async fn writer(db: Db, mut inbox: mpsc::Receiver<Job>) {
     while inbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
         let outcomes = commit(&db, &batch).await;
-        tracing::debug!(households = batch.len(), micros = started.elapsed().as_micros() as u64, "group commit");
+        tracing::debug!(
+            households = batch.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             // The request may have gone (client disconnected): the household is stored anyway.
             let _ = job.reply.send(outcome);
