@@ -200,6 +200,16 @@ fn placeholders(sql: &mut String, rows: usize, columns: usize) {
     }
 }
 
+/// `DbError` is not `Clone` (it wraps sqlx errors); a batch failure is reported to each request
+/// by kind and message.
+fn copy(e: &DbError) -> DbError {
+    match e {
+        DbError::AlreadyRegistered(id) => DbError::AlreadyRegistered(id.clone()),
+        DbError::Conflict => DbError::Conflict,
+        other => DbError::Batch(other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -210,15 +220,5 @@ mod tests {
             assert_eq!(parts.concat(), rows);
             assert!(parts.iter().all(|p| super::CHUNKS.contains(&p.len())));
         }
-    }
-}
-
-/// `DbError` is not `Clone` (it wraps sqlx errors); a batch failure is reported to each request
-/// by kind and message.
-fn copy(e: &DbError) -> DbError {
-    match e {
-        DbError::AlreadyRegistered(id) => DbError::AlreadyRegistered(id.clone()),
-        DbError::Conflict => DbError::Conflict,
-        other => DbError::Batch(other.to_string()),
     }
 }
