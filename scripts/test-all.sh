@@ -26,4 +26,8 @@ cargo run -q -p pas-examples --example endorsement > /dev/null
 bash pas-ffi/test.sh
 # WebAssembly: Node.js and headless Chromium, conformance with native, size budget.
 bash pas-wasm/test.sh
+# The server embeds the forms module: its copy must be the module just built.
+bash scripts/vendor-wasm.sh --check
+# The server's pages in Chromium: registration, status, accessibility (axe-core), screenshots.
+bash pas-server/e2e/test.sh
 echo "all tests passed"

@@ -100,27 +100,35 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "registrations",
-        include_str!("../migrations/sqlite/0001_registrations.sql"),
-    ),
-    (2, "workflows", include_str!("../migrations/sqlite/0002_workflows.sql")),
-];
+/// The migrations of one backend's directory. Both backends have the same list, so a migration
+/// added for one cannot be forgotten for the other (a test checks the directories too).
+macro_rules! migrations {
+    ($backend:literal) => {
+        &[
+            (
+                1,
+                "registrations",
+                include_str!(concat!("../migrations/", $backend, "/0001_registrations.sql")),
+            ),
+            (
+                2,
+                "workflows",
+                include_str!(concat!("../migrations/", $backend, "/0002_workflows.sql")),
+            ),
+            (
+                3,
+                "member order",
+                include_str!(concat!("../migrations/", $backend, "/0003_member_order.sql")),
+            ),
+        ]
+    };
+}
 
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "registrations",
-        include_str!("../migrations/postgres/0001_registrations.sql"),
-    ),
-    (
-        2,
-        "workflows",
-        include_str!("../migrations/postgres/0002_workflows.sql"),
-    ),
-];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = migrations!("sqlite");
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = migrations!("postgres");
+
+/// How many migrations the binary carries (for the test that compares with the directories).
+pub const MIGRATION_COUNT: usize = SQLITE_MIGRATIONS.len();
 
 /// Whether `e` is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -236,6 +244,9 @@ pub struct StoredRegistration {
     pub record: String,
     /// The pas-core `Journey`, as JSON.
     pub journey: String,
+    /// Place in the household as entered (the registrant is 0). Not read back by
+    /// [`REGISTRATION_COLUMNS`]; lists are ordered by it.
+    pub position: i64,
 }
 
 /// The registration columns, in the order of [`StoredRegistration`].
@@ -255,6 +266,7 @@ impl StoredRegistration {
             updated_at: row.try_get(6)?,
             record: row.try_get(7)?,
             journey: row.try_get(8)?,
+            position: 0,
         })
     }
 }
@@ -285,7 +297,7 @@ pub async fn registration(conn: &mut AnyConnection, id: &str) -> Result<Option<S
 pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<Vec<StoredRegistration>, DbError> {
     let rows = sqlx::query(&format!(
         "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE household_id = $1 \
-         ORDER BY registered_at, registration_id"
+         ORDER BY position, registered_at, registration_id"
     ))
     .bind(household_id)
     .fetch_all(conn)

@@ -22,6 +22,7 @@ pub mod db;
 pub mod effects;
 pub mod error;
 pub mod registrar;
+pub mod web;
 
 use api::{App, Settings, admin, dev, endorse, jobs, matching, providers, registry};
 use auth::{Auth, LinkSigner, OidcConfig};
@@ -128,6 +129,7 @@ pub fn router(app: App) -> Router {
             .route("/dev/jwks.json", get(dev::jwks));
     }
     router
+        .merge(web::routes())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/docs/openapi.json", api::ApiDoc::openapi()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

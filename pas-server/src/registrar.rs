@@ -150,9 +150,9 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration]) -> R
     for chunk in chunks(rows) {
         let mut sql = String::from(
             "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
-             registered_at, updated_at, record, journey) VALUES ",
+             registered_at, updated_at, record, journey, position) VALUES ",
         );
-        placeholders(&mut sql, chunk.len(), 9);
+        placeholders(&mut sql, chunk.len(), 10);
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
@@ -164,7 +164,8 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration]) -> R
                 .bind(&r.registered_at)
                 .bind(&r.updated_at)
                 .bind(&r.record)
-                .bind(&r.journey);
+                .bind(&r.journey)
+                .bind(r.position);
         }
         match q.execute(&mut *conn).await {
             Ok(_) => {}

@@ -469,3 +469,65 @@ async fn s2_a_duplicate_in_a_busy_moment_refuses_only_itself() {
         server.stop().await;
     }
 }
+
+/// Both backends' migration directories hold the same files, and the binary embeds them all.
+#[test]
+fn migrations_are_kept_for_both_backends() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |b: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(dir.join(b))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+    assert_eq!(names("sqlite").len(), pas_server::db::MIGRATION_COUNT);
+}
+
+/// The pages and their assets come from the binary, with their media types and a CSP that
+/// allows only this server (and WebAssembly).
+#[tokio::test]
+async fn pages_and_assets_are_served_from_the_binary() {
+    let db = support::sqlite();
+    let server = Running::start(&db.url).await;
+    for (path, media) in [
+        ("/", "text/html"),
+        ("/register", "text/html"),
+        ("/status", "text/html"),
+        ("/assets/app.css", "text/css"),
+        ("/assets/register.js", "text/javascript"),
+        ("/assets/pkg/pas_wasm.js", "text/javascript"),
+        ("/assets/pkg/pas_wasm_bg.wasm", "application/wasm"),
+    ] {
+        let r = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let h = r.headers().clone();
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with(media),
+            "{path}: {:?}",
+            h["content-type"]
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'self'")
+        );
+        let etag = h["etag"].to_str().unwrap().to_owned();
+        let again = server
+            .client
+            .get(server.url(path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+    for path in ["/assets/register.html", "/assets/nope.js", "/assets/../Cargo.toml"] {
+        let (status, _, _) = server.get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    server.stop().await;
+}

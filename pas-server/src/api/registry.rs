@@ -247,7 +247,7 @@ pub async fn create_household(
 
     let mut rows = Vec::with_capacity(inputs.len());
     let mut registrations = Vec::with_capacity(inputs.len());
-    for (input, reg) in inputs.iter().zip(&household.members) {
+    for (position, (input, reg)) in (0i64..).zip(inputs.iter().zip(&household.members)) {
         let assessment = reg.assess(as_of);
         let eligibility = pas_core::eligibility(reg);
         let journey = Journey::new(reg.registration_id.clone(), reg.registered_at);
@@ -261,6 +261,7 @@ pub async fn create_household(
             updated_at: registered_at.clone(),
             record: serde_json::to_string(input).map_err(|e| Error::Internal(e.to_string()))?,
             journey: serde_json::to_string(&journey).map_err(|e| Error::Internal(e.to_string()))?,
+            position,
         });
         registrations.push(MemberSummary {
             registration_id: reg.registration_id.to_string(),

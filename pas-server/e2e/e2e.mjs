@@ -1,0 +1,124 @@
+// End-to-end test of the pages `pas serve` ships, in a real browser (Debian's Chromium through
+// playwright-core). Usage: node e2e.mjs BASE_URL SCREENSHOT_DIR. Exits non-zero on the first
+// failed check. Started by test.sh against a server on 127.0.0.1 with a temporary SQLite file.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const [base, shots] = process.argv.slice(2);
+mkdirSync(shots, { recursive: true });
+// axe-core is evaluated through the DevTools protocol, so the pages' CSP stays on during the test.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-quic'],
+});
+let checks = 0;
+const ok = (cond, what) => {
+  assert.ok(cond, what);
+  checks += 1;
+};
+
+/** axe-core in the page: no serious or critical violation. */
+async function accessible(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  ok(bad.length === 0, `${what}: accessibility violations ${JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1400 } });
+  const page = await context.newPage();
+  const posts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().includes('/api/v1/households')) posts.push(r.url());
+  });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // The registration form loads pas-wasm and checks as the person types.
+  await page.goto(`${base}/register`);
+  await page.waitForFunction(() => document.getElementById('rules-status').textContent.includes('checked as you type'));
+  await accessible(page, 'empty registration form');
+
+  // Keyboard only: Tab reaches the PHN field first (the registrant has no relationship field).
+  await page.keyboard.press('Tab'); // site link
+  for (let i = 0; i < 6 && !(await page.evaluate(() => document.activeElement?.id === 'm0-phn')); i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  ok(await page.evaluate(() => document.activeElement?.id === 'm0-phn'), 'Tab reaches the PHN field');
+  await page.keyboard.type('9698 658 216'); // wrong check digit
+  await page.fill('#m0-given_name', 'Amrit');
+  await page.fill('#m0-family_name', 'Sandhu');
+  await page.fill('#m0-birth_date', '1980-05-17');
+  await page.fill('#m0-postal_code', 'V8W 1P6');
+  await page.check('fieldset[data-index="0"] input[value=diabetes]');
+  const phnError = await page.textContent('#m0-phn-error');
+  ok(/PHN|check digit/i.test(phnError), `inline PHN error shown as typed: "${phnError}"`);
+  ok((await page.getAttribute('#m0-phn', 'aria-invalid')) === 'true', 'the PHN field is marked invalid');
+  ok((await page.getAttribute('#m0-phn', 'aria-describedby')) === 'm0-phn-error', 'the error is tied to the field');
+  ok((await page.textContent('fieldset[data-index="0"] .priority')).includes('Priority 2'), 'the priority is explained as typed');
+
+  // A household member, added with the keyboard-reachable button.
+  await page.click('#add-member');
+  await page.selectOption('#m1-relationship', 'child');
+  await page.fill('#m1-phn', '9876543218');
+  await page.fill('#m1-given_name', 'Simran');
+  await page.fill('#m1-family_name', 'Sandhu');
+  await page.fill('#m1-birth_date', '2015-03-02');
+  ok((await page.inputValue('#m1-postal_code')) === 'V8W 1P6', 'a member starts with the registrant’s postal code');
+
+  await page.click('#submit');
+  ok((await page.textContent('#summary')).includes('need'), 'submitting with an error says what needs attention');
+  ok(await page.evaluate(() => document.activeElement?.id === 'm0-phn'), 'focus moves to the first invalid field');
+  ok(posts.length === 0, 'nothing is sent while a field is invalid');
+  await page.screenshot({ path: `${shots}/register-error.png`, fullPage: true });
+
+  // Fixed: the error goes away; the server takes the household and the status page opens.
+  await page.fill('#m0-phn', '9698 658 215');
+  ok((await page.textContent('#m0-phn-error')) === '', 'the PHN error clears when fixed');
+  await Promise.all([page.waitForURL(/\/status#household=/), page.click('#submit')]);
+  ok(posts.length === 1, 'one POST when everything is valid');
+  await page.waitForSelector('section.card');
+  const cards = await page.$$eval('section.card', (cs) => cs.map((c) => c.textContent));
+  ok(cards.length === 2, 'both members are shown');
+  ok(cards[0].includes('On the waiting list') && cards[0].includes('Priority 2'), `status explained: ${cards[0]}`);
+  ok((await page.textContent('#message')).includes('You are registered'), 'the person is told they are registered');
+  await accessible(page, 'status page');
+  await page.screenshot({ path: `${shots}/status.png`, fullPage: true });
+
+  // Registering the same person again gets the friendly message.
+  await page.goto(`${base}/register`);
+  await page.waitForFunction(() => document.getElementById('rules-status').textContent.includes('checked as you type'));
+  await page.fill('#m0-phn', '9698658215');
+  await page.fill('#m0-given_name', 'Amrit');
+  await page.fill('#m0-family_name', 'Sandhu');
+  await page.fill('#m0-birth_date', '1980-05-17');
+  await page.fill('#m0-postal_code', 'V8W 1P6');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('summary').textContent.includes('already on the registry'));
+  ok(true, 'duplicate PHN: already on the registry');
+
+  // Phone-sized screen: no horizontal scrolling; still accessible.
+  const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const small = await phone.newPage();
+  await small.goto(`${base}/register`);
+  await small.waitForFunction(() => document.getElementById('rules-status').textContent.includes('checked as you type'));
+  ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'fits a phone screen');
+  await accessible(small, 'registration form on a phone');
+  await small.screenshot({ path: `${shots}/register-phone.png`, fullPage: true });
+
+  // The landing page.
+  await page.goto(`${base}/`);
+  await accessible(page, 'landing page');
+  await page.screenshot({ path: `${shots}/home.png` });
+
+  ok(errors.length === 0, `no script errors: ${errors.join('; ')}`);
+  console.log(`e2e: ${checks} checks passed; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}

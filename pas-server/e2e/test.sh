@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# End-to-end tests of the pages `pas serve` ships: start the real binary on 127.0.0.1 (port 0)
+# with a temporary SQLite file and drive Debian's Chromium with playwright-core (e2e.mjs),
+# including axe-core accessibility checks. Screenshots go to target/screenshots/ (the README's
+# copies are docs/screenshots/). Needs chromium (pas-wasm/ci-install.sh installs it) and npm.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+echo "== pas-server: end-to-end tests in Chromium"
+(cd "$here" && npm ci --no-audit --no-fund --silent)
+cargo build -q -p pas-server
+pas="${CARGO_TARGET_DIR:-$root/target}/debug/pas"
+
+tmp="$(mktemp -d)"
+pid=""
+cleanup() {
+    if [[ -n "$pid" ]]; then kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$pas" serve --listen 127.0.0.1:0 --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
+pid=$!
+for _ in $(seq 1 200); do
+    grep -q 'listening on' "$tmp/out" && break
+    kill -0 "$pid" 2> /dev/null || { cat "$tmp/log" >&2; echo "pas serve did not start" >&2; exit 1; }
+    sleep 0.05
+done
+base="$(sed -n 's/^pas: listening on //p' "$tmp/out")"
+[[ -n "$base" ]] || { echo "pas serve did not print its address" >&2; exit 1; }
+node "$here/e2e.mjs" "$base" "$root/target/screenshots"
