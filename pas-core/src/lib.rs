@@ -135,6 +135,7 @@ pub mod date;
 pub mod eligibility;
 pub mod endorsement;
 pub mod error;
+pub mod gaps;
 pub mod identifiers;
 pub mod location;
 pub mod matching;

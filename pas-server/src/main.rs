@@ -1,7 +1,7 @@
 //! `pas`: the PAS command line. `pas generate` writes a synthetic province, `pas match` runs the
 //! province-wide match of DOMAIN §5 over CSV files, `pas validate-panel` checks a panel (§8).
-//! `pas serve` runs the reference server (issue 9, first slice); `pas openapi` prints its
-//! OpenAPI document.
+//! `pas gaps` prints care gaps per community. `pas serve` runs the reference server; `pas openapi`
+//! prints its OpenAPI document.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod gaps;
 mod generate;
 mod matching;
 mod panel;
@@ -33,8 +34,11 @@ enum Command {
     Match(matching::Args),
     /// Validate a practitioner's panel (DOMAIN §8; CSV or FHIR R4) and print the JSON report.
     ValidatePanel(panel::Args),
-    /// Run the reference server: the Health Connect Registry API over SQLite (default) or
-    /// PostgreSQL.
+    /// Care gaps per community for planners: waiting persons by tier against open places and
+    /// accepting providers, recent monthly demand, months to clear the list.
+    Gaps(gaps::Args),
+    /// Run the reference server over SQLite (default) or PostgreSQL: the HCR form and API,
+    /// provider-side API with OIDC login, match runs, panels, endorsements.
     Serve(serve::Args),
     /// Print the server's OpenAPI 3.1 document (as committed in pas-server/openapi.json).
     Openapi,
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Match(args) => matching::run(&args),
         Command::ValidatePanel(args) => panel::run(&args),
+        Command::Gaps(args) => gaps::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Openapi => {
             print!("{}", pas_server::api::openapi_json());

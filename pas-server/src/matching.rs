@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 /// A problem in an input row: where, which column, which rule.
-struct RowProblem {
+pub(crate) struct RowProblem {
     file: String,
     line: u64,
     column: String,
@@ -125,7 +125,7 @@ pub(crate) fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Pat
     })
 }
 
-fn read_providers(path: &Path) -> anyhow::Result<(Vec<Provider>, Vec<RowProblem>, usize)> {
+pub(crate) fn read_providers(path: &Path) -> anyhow::Result<(Vec<Provider>, Vec<RowProblem>, usize)> {
     let file = name_of(path);
     let (input, bar) = open(path, "providers.csv")?;
     let loaded = load_providers(input).with_context(|| format!("{} is not a usable providers.csv", path.display()))?;

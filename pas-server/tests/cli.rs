@@ -285,3 +285,46 @@ fn validate_panel_reads_fhir_and_refuses_unusable_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a usable FHIR panel"));
 }
+
+/// `pas gaps` prints one row per community and the province total, as CSV or JSON; the total
+/// row is the sum of the communities.
+#[test]
+fn gaps_prints_communities_and_a_total() {
+    let dir = tmp("gaps");
+    generate(&dir, "5", "0");
+    let p = dir.join("patients.csv");
+    let q = dir.join("providers.csv");
+    let args = [
+        "gaps",
+        "--patients",
+        p.to_str().unwrap(),
+        "--providers",
+        q.to_str().unwrap(),
+        "--as-of",
+        "2026-11-25",
+    ];
+    let out = pas(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "community,waiting,waiting_tier1,waiting_tier2,waiting_tier3,accepting_providers,open_places,monthly_demand,months_to_clear"
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| {
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(l.as_bytes());
+            r.records().next().unwrap().unwrap().iter().map(str::to_owned).collect()
+        })
+        .collect();
+    let (total, communities) = rows.split_last().unwrap();
+    assert_eq!(total[0], "(all)");
+    let sum = |col: usize| communities.iter().map(|r| r[col].parse::<u64>().unwrap()).sum::<u64>();
+    assert_eq!(sum(1), total[1].parse::<u64>().unwrap());
+    assert_eq!(sum(6), total[6].parse::<u64>().unwrap());
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = pas(&json_args);
+    let gaps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(gaps.as_array().unwrap().len(), rows.len());
+}
