@@ -56,6 +56,8 @@ pub struct CommunityGap {
     pub accepting_providers: u64,
     /// Their open places.
     pub open_places: u64,
+    /// Registrations in the window (persons).
+    pub arrived: u64,
     /// Registrations per month over the window.
     pub monthly_demand: f64,
     /// Months until nobody waits, at these rates; `None` when places do not outpace demand
@@ -128,6 +130,7 @@ impl Tally {
             waiting,
             accepting_providers: self.providers,
             open_places: self.places,
+            arrived: self.arrived,
             monthly_demand: demand,
             months_to_clear: if waiting == 0 {
                 Some(0.0)

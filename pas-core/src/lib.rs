@@ -131,6 +131,7 @@ macro_rules! code_enum {
 pub mod attachment;
 pub mod contact;
 pub mod csv_input;
+pub mod dashboard;
 pub mod date;
 pub mod eligibility;
 pub mod endorsement;

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
-const [base, shots] = process.argv.slice(2);
+const [base, shots, householdsFile] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
 // axe-core is evaluated through the DevTools protocol, so the pages' CSP stays on during the test.
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -111,6 +111,34 @@ try {
   ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'fits a phone screen');
   await accessible(small, 'registration form on a phone');
   await small.screenshot({ path: `${shots}/register-phone.png`, fullPage: true });
+
+  // The public dashboard, after more households register (figures need 10 or more people).
+  const bodies = readFileSync(householdsFile, 'utf8').trim().split('\n');
+  let created = 0;
+  for (const body of bodies) {
+    const r = await fetch(`${base}/api/v1/households`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (r.status === 201) created += 1;
+  }
+  ok(created >= 10, `seeded ${created} households`);
+  await page.goto(`${base}/dashboard`);
+  await page.waitForFunction(() => document.querySelector('#timeline tbody tr'));
+  const timeline = await page.$$eval('#timeline tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  ok(timeline.length === 12, 'twelve month ends');
+  ok(Number(timeline.at(-1)[1]) >= 10, `today's list is shown: ${timeline.at(-1)}`);
+  ok(timeline.at(-1)[2] === 'fewer than 10', 'no attachment yet: suppressed, not zero');
+  ok(timeline[0][1] === 'fewer than 10', 'an empty month is suppressed, not zero');
+  const gaps = await page.$$eval('#gaps tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  ok(gaps.at(-1).startsWith('All of BC'), 'care gaps end with the province total');
+  for (const img of ['timeline', 'waits']) {
+    const width = await page.$eval(`img[src="/dashboard/${img}.svg"]`, (i) => i.naturalWidth);
+    ok(width === 720, `the ${img} plot renders`);
+  }
+  await accessible(page, 'dashboard');
+  await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
+  await small.goto(`${base}/dashboard`);
+  await small.waitForFunction(() => document.querySelector('#gaps tbody tr'));
+  ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the dashboard fits a phone screen');
+  await accessible(small, 'dashboard on a phone');
 
   // The landing page.
   await page.goto(`${base}/`);

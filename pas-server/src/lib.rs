@@ -24,7 +24,7 @@ pub mod error;
 pub mod registrar;
 pub mod web;
 
-use api::{App, Settings, admin, dev, endorse, jobs, matching, providers, registry};
+use api::{App, Settings, admin, dashboard, dev, endorse, jobs, matching, providers, registry};
 use auth::{Auth, LinkSigner, OidcConfig};
 use db::{Backend, Db};
 use effects::Smtp;
@@ -116,6 +116,9 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/offers/{id}/decline", post(matching::decline_offer))
         .route("/api/v1/claims", post(matching::claim))
         .route("/api/v1/stats", get(admin::stats))
+        .route("/api/v1/dashboard", get(dashboard::figures))
+        .route("/dashboard/timeline.svg", get(dashboard::timeline_svg))
+        .route("/dashboard/waits.svg", get(dashboard::waits_svg))
         .route("/api/v1/admin/outbox", get(admin::outbox))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
         .route("/api/v1/admin/parties/{id}/standing", put(admin::set_standing))

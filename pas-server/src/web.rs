@@ -73,5 +73,9 @@ pub fn routes() -> Router<App> {
             get(|h: HeaderMap| async move { serve("register.html", &h) }),
         )
         .route("/status", get(|h: HeaderMap| async move { serve("status.html", &h) }))
+        .route(
+            "/dashboard",
+            get(|h: HeaderMap| async move { serve("dashboard.html", &h) }),
+        )
         .route("/assets/{*path}", get(asset))
 }

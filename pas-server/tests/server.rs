@@ -531,3 +531,51 @@ async fn pages_and_assets_are_served_from_the_binary() {
     }
     server.stop().await;
 }
+
+/// DOMAIN §11 on the public dashboard: figures about fewer than 10 persons are not shown, in the
+/// JSON and therefore in the plots; 10 or more are.
+#[tokio::test]
+async fn s11_dashboard_shows_only_groups_of_ten_or_more() {
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let phns: Vec<String> = (3_000_000..)
+            .filter_map(pas_core::Phn::from_body)
+            .take(10)
+            .map(|p| p.to_string())
+            .collect();
+        for (i, phn) in phns.iter().enumerate() {
+            let (status, _, _) = server
+                .post(
+                    "/api/v1/households",
+                    &json!({ "members": [member("self", phn, "1990-01-01")] }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+            let (_, _, d) = server.get("/api/v1/dashboard").await;
+            let today = d["figures"]["timeline"].as_array().unwrap().last().unwrap().clone();
+            let tier2 = d["figures"]["by_tier"][1].clone();
+            if i < 9 {
+                assert_eq!(today["on_list"], Value::Null, "{} persons: suppressed", i + 1);
+                assert_eq!(tier2["median_days_waiting"], Value::Null);
+            } else {
+                assert_eq!(today["on_list"], 10);
+                assert_eq!(tier2["on_list"], 10, "diabetes → tier 2 for all ten");
+                assert!(tier2["median_days_waiting"].is_number());
+            }
+        }
+        let (_, _, d) = server.get("/api/v1/dashboard").await;
+        assert_eq!(d["figures"]["timeline"].as_array().unwrap().len(), 12);
+        let total = d["care_gaps"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (total["community"].as_str(), total["waiting"].as_u64()),
+            (Some("(all)"), Some(10))
+        );
+        assert_eq!(total["never_clears"], true, "no provider has places");
+        for plot in ["/dashboard/timeline.svg", "/dashboard/waits.svg"] {
+            let r = reqwest::get(server.url(plot)).await.unwrap();
+            assert_eq!(r.headers()["content-type"], "image/svg+xml");
+            assert!(r.text().await.unwrap().starts_with("<svg"), "{plot}");
+        }
+        server.stop().await;
+    }
+}

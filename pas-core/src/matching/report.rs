@@ -529,7 +529,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// Quantile `q` of sorted values, interpolating linearly between closest ranks.
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
     let pos = q * last as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);

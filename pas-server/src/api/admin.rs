@@ -17,13 +17,7 @@ use super::{App, Caller, Page, internal, timestamp};
 use crate::effects;
 use crate::error::{Error, Problem};
 
-/// The smallest group the public may see a figure about (DOMAIN §11).
-pub const MIN_GROUP: u64 = 10;
-
-/// `n` when it counts at least [`MIN_GROUP`] persons, else `None` (suppressed).
-pub fn at_least_ten(n: u64) -> Option<u64> {
-    (n >= MIN_GROUP).then_some(n)
-}
+use pas_core::dashboard::{MIN_PUBLIC_GROUP as MIN_GROUP, public_count as at_least_ten};
 
 /// Figures about the last match run.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

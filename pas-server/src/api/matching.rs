@@ -158,7 +158,7 @@ fn stored_input(stored: &StoredRegistration) -> Result<RegistrationInput, Error>
 }
 
 /// The providers a match may use now, with places net of promises.
-async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provider>, Error> {
+pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provider>, Error> {
     let promised = promised(tx).await?;
     let rows = sqlx::query("SELECT provider_id, profile, capacity FROM providers WHERE capacity IS NOT NULL")
         .fetch_all(&mut *tx)

@@ -33,6 +33,7 @@ use crate::effects::Who;
 use crate::error::{Error, Problem, ProblemField};
 
 pub mod admin;
+pub mod dashboard;
 pub mod dev;
 pub mod endorse;
 pub mod jobs;
@@ -109,6 +110,7 @@ pub struct App {
         matching::claim,
         matching::registrations,
         admin::stats,
+        dashboard::figures,
         admin::outbox,
         admin::audit_trail,
         admin::set_standing,

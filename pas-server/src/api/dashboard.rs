@@ -1,0 +1,265 @@
+//! The public dashboard (issue 10): pas-core's `dashboard` and `gaps` figures over the stored
+//! registrations and providers, as JSON and as server-rendered SVG plots (plotters). Every
+//! figure about persons obeys DOMAIN §11 (groups under 10 are not shown) because pas-core
+//! suppresses it before it reaches this module.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, dashboard};
+use pas_core::gaps::{GapOptions, care_gaps};
+use pas_core::{Registration, RegistrationInput};
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::{App, internal, timestamp};
+use crate::effects;
+use crate::error::Error;
+
+/// Months of history on the timeline.
+const MONTHS: u32 = 12;
+/// Days of attachments whose waits are reported.
+const WINDOW_DAYS: u32 = 90;
+
+/// The dashboard's figures.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DashboardView {
+    /// When computed (RFC 3339 UTC).
+    pub computed_at: String,
+    /// pas-core's dashboard: on the list and attached per month end, median waits by tier and
+    /// community (groups under 10 persons are `null` or left out).
+    #[schema(value_type = Object)]
+    pub figures: Dashboard,
+    /// Care gaps per community and `(all)`: waiting by tier against accepting providers and
+    /// open places, monthly demand, months to clear (person figures under 10 are `null`).
+    #[schema(value_type = Vec<Object>)]
+    pub care_gaps: Vec<PublicGap>,
+}
+
+async fn compute(app: &App) -> Result<DashboardView, Error> {
+    let now = Utc::now();
+    let as_of = now.date_naive();
+    let mut conn = app.db.pool().acquire().await?;
+    let rows = sqlx::query("SELECT record, status, journey FROM registrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut registrations = Vec::with_capacity(rows.len());
+    let mut facts = Vec::with_capacity(rows.len());
+    for r in rows {
+        let record: String = r.try_get(0)?;
+        let status: String = r.try_get(1)?;
+        let journey: String = r.try_get(2)?;
+        let journey = effects::journey(&journey)?;
+        let mut input: RegistrationInput = serde_json::from_str(&record).map_err(internal)?;
+        input.status = status;
+        input.registered_at = timestamp(journey.registered_at());
+        let Ok(reg) = Registration::validate(&input, as_of) else {
+            continue;
+        };
+        facts.push(JourneyFacts {
+            registered_at: journey.registered_at(),
+            status: journey.status(),
+            changed_at: journey.changed_at(),
+            tier: reg.assess(as_of).tier,
+            community: reg.community_or_fsa().to_owned(),
+        });
+        registrations.push(reg);
+    }
+    let providers = super::matching::match_providers(&mut conn).await?;
+    let gaps = care_gaps(&registrations, &providers, &GapOptions::new(as_of));
+    Ok(DashboardView {
+        computed_at: timestamp(now),
+        figures: dashboard(&facts, as_of, MONTHS, WINDOW_DAYS),
+        care_gaps: gaps.iter().map(PublicGap::from).collect(),
+    })
+}
+
+/// The public dashboard's figures (no login; DOMAIN §11 suppression applied).
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboard",
+    tag = "admin",
+    responses((status = 200, description = "Figures", body = DashboardView))
+)]
+pub async fn figures(State(app): State<App>) -> Result<Json<DashboardView>, Error> {
+    Ok(Json(compute(&app).await?))
+}
+
+fn svg(body: String) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+const ON_LIST: RGBColor = RGBColor(11, 83, 148);
+const ATTACHED: RGBColor = RGBColor(30, 107, 46);
+const FONT: &str = "sans-serif";
+
+/// `GET /dashboard/timeline.svg`: persons on the list and attached, per month end.
+pub async fn timeline_svg(State(app): State<App>) -> Result<Response, Error> {
+    let view = compute(&app).await?;
+    Ok(svg(timeline(&view.figures).map_err(internal)?))
+}
+
+/// `GET /dashboard/waits.svg`: median days waiting and to attachment, per tier.
+pub async fn waits_svg(State(app): State<App>) -> Result<Response, Error> {
+    let view = compute(&app).await?;
+    Ok(svg(waits(&view.figures).map_err(internal)?))
+}
+
+type Drawn = Result<String, Box<dyn std::error::Error>>;
+
+fn timeline(d: &Dashboard) -> Drawn {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (720, 340)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let points = &d.timeline;
+        let top = points
+            .iter()
+            .flat_map(|p| [p.on_list, p.attached])
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        let n = u32::try_from(points.len()).unwrap_or(0);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("People on the list and attached (month ends)", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0u32..n.saturating_sub(1).max(1), 0u64..(top + top / 10).max(10))?;
+        chart
+            .configure_mesh()
+            .x_labels(points.len())
+            .x_label_formatter(&|i| {
+                points
+                    .get(*i as usize)
+                    .map(|p| p.date.format("%b %Y").to_string())
+                    .unwrap_or_default()
+            })
+            .y_desc("persons")
+            .label_style((FONT, 12))
+            .draw()?;
+        for (pick, color, label) in [
+            (
+                (|p: &pas_core::dashboard::MonthPoint| p.on_list) as fn(&_) -> Option<u64>,
+                ON_LIST,
+                "on the list",
+            ),
+            (|p: &pas_core::dashboard::MonthPoint| p.attached, ATTACHED, "attached"),
+        ] {
+            // Suppressed months (under 10 persons) are gaps in the line, not zeros.
+            let mut runs: Vec<Vec<(u32, u64)>> = vec![Vec::new()];
+            for (i, p) in (0u32..).zip(points) {
+                match pick(p) {
+                    Some(v) => runs.last_mut().map_or((), |r| r.push((i, v))),
+                    None => runs.push(Vec::new()),
+                }
+            }
+            let mut first = true;
+            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                let series = chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(3)).point_size(3))?;
+                if first {
+                    series
+                        .label(label)
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
+                    first = false;
+                }
+            }
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .label_font((FONT, 13))
+            .draw()?;
+        if top == 0 {
+            root.draw(&Text::new(
+                "Fewer than 10 persons: not shown",
+                (250, 170),
+                (FONT, 15).into_font(),
+            ))?;
+        }
+        root.present()?;
+    }
+    Ok(out)
+}
+
+fn waits(d: &Dashboard) -> Drawn {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (720, 340)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let top = d
+            .by_tier
+            .iter()
+            .flat_map(|g| [g.median_days_waiting, g.median_days_to_attach])
+            .flatten()
+            .fold(0.0f64, f64::max);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Median days: waiting now, and until attached (last 90 days)",
+                (FONT, 18),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0f64..3.0, 0.0f64..(top * 1.1).max(10.0))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            // Tiers are labelled inside the plot, above their bars.
+            .x_label_formatter(&|_| String::new())
+            .y_desc("days")
+            .label_style((FONT, 12))
+            .draw()?;
+        for (i, g) in (0u32..).zip(&d.by_tier) {
+            let x = f64::from(i);
+            for (offset, value, color) in [
+                (0.15, g.median_days_waiting, ON_LIST),
+                (0.5, g.median_days_to_attach, ATTACHED),
+            ] {
+                if let Some(v) = value {
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(x + offset, 0.0), (x + offset + 0.3, v)],
+                        color.filled(),
+                    )))?;
+                }
+            }
+            chart.draw_series(std::iter::once(Text::new(
+                format!("tier {}", g.group),
+                (x + 0.38, (top * 1.1).max(10.0) * 0.97),
+                (FONT, 14).into_font(),
+            )))?;
+        }
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, 0.0), (0.0, 0.0)],
+                ON_LIST.filled(),
+            )))?
+            .label("waiting now")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], ON_LIST.filled()));
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, 0.0), (0.0, 0.0)],
+                ATTACHED.filled(),
+            )))?
+            .label("until attached")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], ATTACHED.filled()));
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .label_font((FONT, 13))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(out)
+}
