@@ -83,6 +83,8 @@ try {
   ok((await page.textContent('#m0-phn-error')) === '', 'the PHN error clears when fixed');
   await Promise.all([page.waitForURL(/\/status#household=/), page.click('#submit')]);
   ok(posts.length === 1, 'one POST when everything is valid');
+  // The household id is the registrant's registration id (DOMAIN §2).
+  const registrantId = decodeURIComponent(/household=([^&]+)/.exec(new URL(page.url()).hash)[1]);
   await page.waitForSelector('section.card');
   const cards = await page.$$eval('section.card', (cs) => cs.map((c) => c.textContent));
   ok(cards.length === 2, 'both members are shown');
@@ -139,6 +141,78 @@ try {
   await small.waitForFunction(() => document.querySelector('#gaps tbody tr'));
   ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the dashboard fits a phone screen');
   await accessible(small, 'dashboard on a phone');
+
+  // Provider side with --dev-login personas: the physician sets profile and capacity, the
+  // coordinator runs a match, the physician accepts the registrant's offer, the status page
+  // shows it.
+  const login = async (persona) => {
+    await page.goto(`${base}/login`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${base}/login`);
+    await Promise.all([page.waitForURL(/\/work$/), page.click(`button[data-persona="${persona}"]`)]);
+    await page.waitForFunction(() => document.getElementById('who').textContent.startsWith('Logged in'));
+  };
+  await login('physician');
+  await page.screenshot({ path: `${shots}/login-workspace.png`, fullPage: true });
+  await page.fill('#prof-given_name', 'Ada');
+  await page.fill('#prof-family_name', 'Demo');
+  await page.selectOption('#prof-gender', 'female');
+  await page.fill('#prof-clinic_id', 'F1234');
+  await page.fill('#prof-postal_code', 'V8W 2B1');
+  await page.click('#profile button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'Profile saved.');
+  await page.check('#cap-accepting');
+  await page.fill('#cap-max_new_per_month', 'x');
+  await page.click('#capacity button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('cap-max_new_per_month-error').textContent !== '');
+  ok(true, 'a capacity field error is shown next to its field');
+  await page.fill('#cap-max_new_per_month', '50');
+  await page.fill('#cap-desired_panel_size', '1200');
+  await page.fill('#cap-current_panel_size', '1100');
+  await page.fill('#cap-languages', 'en;pa');
+  await page.click('#capacity button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('open-places').textContent === 'Open places now: 50');
+  ok(true, 'capacity saved: 50 open places');
+  await accessible(page, 'provider workspace');
+
+  await login('coordinator');
+  ok(await page.isHidden('#practice'), 'a coordinator has no practice section');
+  await page.click('#run button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('run-report').textContent.includes('offer(s) made'));
+  const runText = await page.textContent('#run-report');
+  ok(/Fair:/.test(runText) && !/^Run \S+: 0 offer/.test(runText), `the run made offers and is fair: ${runText}`);
+  await accessible(page, 'coordinator workspace');
+  await page.screenshot({ path: `${shots}/coordinator-run.png`, fullPage: true });
+
+  await login('physician');
+  await page.waitForSelector('#offers button');
+  const accept = page.locator('#offers button', { hasText: 'Accept Amrit Sandhu' });
+  ok(await accept.count() === 1, 'the registrant is offered to the physician');
+  await accept.click();
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'Offer accepted.');
+  await page.screenshot({ path: `${shots}/provider-offers.png`, fullPage: true });
+  const r = await fetch(`${base}/api/v1/registrations/${registrantId}/status?phn=9698658215&birth_date=1980-05-17`);
+  ok((await r.json()).status === 'accepted', 'the registrant is accepted');
+
+  // Endorsement through the pages (§10): the MOA asks the physician by e-mail (a known party:
+  // the request goes straight to them), the physician approves, the MOA completes it and then
+  // works the physician's practice.
+  await login('moa');
+  ok(await page.isHidden('#practice'), 'an MOA without endorsement has no practice');
+  await page.fill('#endorse-email', 'dev-physician@example.org');
+  await page.click('#endorse button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('endorse-list').textContent.includes('received'));
+  await login('physician');
+  await page.locator('#endorse-list button', { hasText: 'Approve' }).click();
+  await page.waitForFunction(() => document.getElementById('endorse-list').textContent.includes('approved'));
+  await login('moa');
+  await page.locator('#endorse-list button', { hasText: 'Approve' }).click();
+  await page.waitForFunction(() => document.getElementById('endorse-list').textContent.includes('active'));
+  await page.waitForFunction(() => !document.getElementById('practice').hidden);
+  ok((await page.inputValue('#act-for')) === 'D0001', 'the MOA now acts for the physician');
+  ok((await page.textContent('#offers')).includes('accepted'), 'and sees the practice’s offers');
+  await accessible(page, 'MOA workspace');
+  await page.screenshot({ path: `${shots}/moa-workspace.png`, fullPage: true });
 
   // The landing page.
   await page.goto(`${base}/`);

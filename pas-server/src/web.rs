@@ -64,18 +64,23 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(&path, &headers)
 }
 
+/// Each page's path and file.
+const PAGES: &[(&str, &str)] = &[
+    ("/", "index.html"),
+    ("/register", "register.html"),
+    ("/status", "status.html"),
+    ("/dashboard", "dashboard.html"),
+    ("/login", "login.html"),
+    ("/work", "work.html"),
+    ("/endorsements/receive", "receive.html"),
+];
+
 /// The pages and their assets.
 pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/", get(|h: HeaderMap| async move { serve("index.html", &h) }))
-        .route(
-            "/register",
-            get(|h: HeaderMap| async move { serve("register.html", &h) }),
-        )
-        .route("/status", get(|h: HeaderMap| async move { serve("status.html", &h) }))
-        .route(
-            "/dashboard",
-            get(|h: HeaderMap| async move { serve("dashboard.html", &h) }),
-        )
+    PAGES
+        .iter()
+        .fold(Router::new(), |router, &(path, file)| {
+            router.route(path, get(move |h: HeaderMap| async move { serve(file, &h) }))
+        })
         .route("/assets/{*path}", get(asset))
 }
