@@ -115,7 +115,8 @@ try {
   await small.screenshot({ path: `${shots}/register-phone.png`, fullPage: true });
 
   // The public dashboard, after more households register (figures need 10 or more people).
-  const bodies = readFileSync(householdsFile, 'utf8').trim().split('\n');
+  const allBodies = readFileSync(householdsFile, 'utf8').trim().split('\n');
+  const bodies = allBodies.slice(0, 40);
   let created = 0;
   for (const body of bodies) {
     const r = await fetch(`${base}/api/v1/households`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -136,7 +137,6 @@ try {
     ok(width === 720, `the ${img} plot renders`);
   }
   await accessible(page, 'dashboard');
-  await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
   await small.goto(`${base}/dashboard`);
   await small.waitForFunction(() => document.querySelector('#gaps tbody tr'));
   ok(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the dashboard fits a phone screen');
@@ -213,6 +213,75 @@ try {
   ok((await page.textContent('#offers')).includes('accepted'), 'and sees the practice’s offers');
   await accessible(page, 'MOA workspace');
   await page.screenshot({ path: `${shots}/moa-workspace.png`, fullPage: true });
+
+  // Panel upload through the page: the registrant's child is on the physician's panel, with one
+  // row that is not valid; the findings table names its line and the child is attached (§8, §9).
+  await login('physician');
+  const panelCsv = 'msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n'
+    + `D0001,9876543218,Sandhu,Simran,2015-03-02,female,V8W 1P6,${new Date().toISOString().slice(0, 10)}\n`
+    + 'D0001,12345,Nobody,No,1990-01-01,,,\n';
+  await page.setInputFiles('#panel-file', { name: 'panel.csv', mimeType: 'text/csv', buffer: Buffer.from(panelCsv) });
+  await page.click('#panel button[type=submit]');
+  await page.waitForSelector('#panel-report table');
+  const findings = await page.$$eval('#panel-report tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  ok(findings.some((f) => f[0] === '3' && f[3] === 'invalid_phn'), `the bad row is reported at line 3: ${JSON.stringify(findings)}`);
+  ok((await page.textContent('#panel-report')).includes('1 patient(s) from the waitlist now attached'), 'reconciliation attached the child');
+  ok((await page.getAttribute('#panel-report a[download]', 'download')) === 'panel-findings.csv', 'findings downloadable as CSV');
+  await accessible(page, 'panel report');
+  await page.screenshot({ path: `${shots}/panel-report.png`, fullPage: true });
+
+  // The clinic record, kept by its medical director.
+  const tokenOf = async (persona) => (await (await fetch(`${base}/dev/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ persona }),
+  })).json()).id_token;
+  const as = (t) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
+  const admin = await tokenOf('admin');
+  await fetch(`${base}/api/v1/me`, { headers: as(await tokenOf('director')) });
+  let res = await fetch(`${base}/api/v1/clinics`, {
+    method: 'POST', headers: as(admin), body: JSON.stringify({
+      facility_number: 'F1234', name: 'Harbour Family Practice', address: '100 Wharf St, Victoria', phone: '250-555-0100',
+      hours: 'Mo-Fr 08:00-17:00', members: [{ party: 'dev-director', roles: 'medical_director;provider' }, { party: 'dev-physician', roles: 'provider' }],
+    }),
+  });
+  ok(res.status === 201, 'the admin adds the clinic');
+  await login('director');
+  await page.waitForFunction(() => !document.getElementById('clinic').hidden && document.getElementById('cl-name').value !== '');
+  await page.fill('#cl-hours', 'Mo-Fr 08:00-17:00; Sa 09:00-12:00');
+  await page.click('#clinic-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'Clinic record saved.');
+  res = await fetch(`${base}/api/v1/clinics/F1234`, { headers: as(admin) });
+  ok((await res.json()).hours.includes('Sa 09:00-12:00'), 'the new hours are stored');
+
+  // Ten and more attachments make the dashboard show them (§11): households near the physician
+  // register, a match offers them, the physician accepts and bills 98990 for each.
+  const near = allBodies.slice(40, 54).map((line) => {
+    const h = JSON.parse(line);
+    for (const m of h.members) Object.assign(m, { postal_code: 'V8W 1P6', latitude: '', longitude: '', travel: 'any', community: 'Victoria' });
+    return h;
+  });
+  for (const h of near) {
+    res = await fetch(`${base}/api/v1/households`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(h) });
+    ok(res.status === 201, 'a household near Victoria registers');
+  }
+  const physician = await tokenOf('physician');
+  res = await fetch(`${base}/api/v1/match-runs`, { method: 'POST', headers: as(await tokenOf('coordinator')), body: '{}' });
+  ok(res.status === 201, 'a second run');
+  const offers = await (await fetch(`${base}/api/v1/providers/D0001/offers`, { headers: as(physician) })).json();
+  for (const o of offers) await fetch(`${base}/api/v1/offers/${o.offer_id}/accept`, { method: 'POST', headers: as(physician) });
+  let claimed = 0;
+  for (const m of near.flatMap((h) => h.members)) {
+    res = await fetch(`${base}/api/v1/claims`, {
+      method: 'POST', headers: as(physician),
+      body: JSON.stringify({ phn: m.phn, practitioner_number: 'D0001', fee_code: '98990', service_date: new Date().toISOString().slice(0, 10) }),
+    });
+    if (res.status === 201) claimed += 1;
+  }
+  ok(claimed >= 10, `${claimed} attachment claims`);
+  await page.goto(`${base}/dashboard`);
+  await page.waitForFunction(() => document.querySelector('#timeline tbody tr'));
+  const lastMonth = await page.$$eval('#timeline tbody tr', (trs) => [...trs.at(-1).children].map((c) => c.textContent));
+  ok(Number(lastMonth[2]) >= 10, `the dashboard shows the attachments: ${lastMonth}`);
+  await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
 
   // The landing page.
   await page.goto(`${base}/`);

@@ -31,6 +31,6 @@ base="$(sed -n 's/^pas: listening on //p' "$tmp/out")"
 [[ -n "$base" ]] || { echo "pas serve did not print its address" >&2; exit 1; }
 # Households for the dashboard (no figure about fewer than 10 people is shown): synthetic people
 # from `pas generate`, reshaped to request bodies by the load bench's script.
-"$pas" generate --patients 60 --providers 4 --seed 11 --as-of "$(date -u +%F)" --out "$tmp/province" > /dev/null
+"$pas" generate --patients 120 --providers 4 --seed 11 --as-of "$(date -u +%F)" --out "$tmp/province" > /dev/null
 python3 benches/load/households.py "$tmp/province/patients.csv" "$tmp/households.jsonl"
 node "$here/e2e.mjs" "$base" "$root/target/screenshots" "$tmp/households.jsonl"
