@@ -145,11 +145,15 @@ try {
   // Provider side with --dev-login personas: the physician sets profile and capacity, the
   // coordinator runs a match, the physician accepts the registrant's offer, the status page
   // shows it.
+  // Log in as a browser does: /login → the identity provider (here --dev-login's demo one) →
+  // /login/callback (authorization code + PKCE) → /work.
   const login = async (persona) => {
     await page.goto(`${base}/login`);
     await page.evaluate(() => sessionStorage.clear());
     await page.goto(`${base}/login`);
-    await Promise.all([page.waitForURL(/\/work$/), page.click(`button[data-persona="${persona}"]`)]);
+    await page.waitForFunction(() => !document.getElementById('login').disabled);
+    await Promise.all([page.waitForURL(/\/dev\/authorize/), page.click('#login')]);
+    await Promise.all([page.waitForURL(/\/work$/), page.click(`button[value="${persona}"]`)]);
     await page.waitForFunction(() => document.getElementById('who').textContent.startsWith('Logged in'));
   };
   await login('physician');

@@ -96,6 +96,17 @@ pub struct OidcConfig {
     pub audience: String,
     /// Signing keys.
     pub jwks: JwksSource,
+    /// For the pages' login (authorization code + PKCE): the identity provider's authorization
+    /// endpoint. Without it the pages cannot log in (API clients still can).
+    pub authorization_endpoint: Option<String>,
+    /// The identity provider's token endpoint (it must allow this site's origin, CORS).
+    pub token_endpoint: Option<String>,
+}
+
+/// `base64url(SHA-256(verifier))`: the PKCE S256 challenge of a verifier (RFC 7636).
+pub fn pkce_challenge(verifier: &str) -> String {
+    use sha2::Digest;
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// The ID token claims PAS reads.
@@ -161,6 +172,21 @@ const fn refused(code: &'static str, detail: &'static str) -> Refused {
 
 struct Dev {
     key: EncodingKey,
+    /// Authorization codes waiting to be exchanged (`/dev/token`), by code.
+    codes: std::sync::Mutex<std::collections::HashMap<String, PendingCode>>,
+}
+
+/// A code issued by `/dev/authorize`: whose, for which PKCE challenge and redirect, until when.
+#[derive(Debug, Clone)]
+pub struct PendingCode {
+    /// The persona's claims.
+    pub claims: Claims,
+    /// `base64url(SHA-256(code_verifier))` (PKCE S256).
+    pub challenge: String,
+    /// The redirect the code was sent to (must be repeated at the token endpoint).
+    pub redirect_uri: String,
+    /// Expiry.
+    pub expires: Instant,
 }
 
 /// Verifies ID tokens (and issues them with `--dev-login`).
@@ -232,7 +258,10 @@ impl Auth {
             source: None,
             keys: RwLock::new(JwkSet { keys: vec![jwk] }),
             last_reload: std::sync::Mutex::new(None),
-            dev: Some(Dev { key }),
+            dev: Some(Dev {
+                key,
+                codes: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
         })
     }
 
@@ -255,6 +284,22 @@ impl Auth {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(DEV_KID.to_owned());
         jsonwebtoken::encode(&header, &claims, &dev.key).ok()
+    }
+
+    /// Remember an authorization code (`--dev-login` only); `false` without dev login.
+    pub fn remember_code(&self, code: String, pending: PendingCode) -> bool {
+        let Some(dev) = &self.dev else { return false };
+        let Ok(mut codes) = dev.codes.lock() else { return false };
+        codes.retain(|_, p| p.expires > Instant::now());
+        codes.insert(code, pending);
+        true
+    }
+
+    /// Take an authorization code: it works once, before it expires (`--dev-login` only).
+    pub fn take_code(&self, code: &str) -> Option<PendingCode> {
+        let dev = self.dev.as_ref()?;
+        let mut codes = dev.codes.lock().ok()?;
+        codes.remove(code).filter(|p| p.expires > Instant::now())
     }
 
     /// Verify an ID token (DOMAIN §11).

@@ -123,12 +123,15 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/admin/audit", get(admin::audit_trail))
         .route("/api/v1/admin/parties/{id}/standing", put(admin::set_standing))
         .route("/api/v1/admin/tick", post(jobs::run_tick))
+        .route("/api/v1/login-config", get(web::login_config))
         .route("/healthz", get(registry::healthz))
         .route("/openapi.json", get(openapi));
     if dev_login {
         router = router
             .route("/dev/personas", get(dev::list))
             .route("/dev/login", post(dev::login))
+            .route("/dev/authorize", get(dev::authorize_page).post(dev::authorize))
+            .route("/dev/token", post(dev::token))
             .route("/dev/jwks.json", get(dev::jwks));
     }
     router
@@ -221,6 +224,27 @@ impl Server {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_owned();
+        let login = match (&config.oidc, config.dev_login) {
+            (Some(o), _) => match (&o.authorization_endpoint, &o.token_endpoint) {
+                (Some(a), Some(t)) => Some(api::LoginConfig {
+                    authorization_endpoint: a.clone(),
+                    token_endpoint: t.clone(),
+                    client_id: o.audience.clone(),
+                    scope: "openid email profile".to_owned(),
+                    dev_login: false,
+                }),
+                _ => None,
+            },
+            (None, true) => Some(api::LoginConfig {
+                authorization_endpoint: "/dev/authorize".to_owned(),
+                token_endpoint: "/dev/token".to_owned(),
+                client_id: auth::DEV_AUDIENCE.to_owned(),
+                scope: "openid email profile".to_owned(),
+                dev_login: true,
+            }),
+            (None, false) => None,
+        };
+        let csp = web::csp(login.as_ref().map(|l| l.token_endpoint.as_str()));
         let app = App {
             registrar: registrar::Registrar::start(db.clone()),
             db,
@@ -230,6 +254,8 @@ impl Server {
                 public_url,
                 link_ttl: chrono::Duration::days(config.link_days),
                 max_panel_bytes: config.max_panel_bytes,
+                login,
+                csp,
             }),
         };
         Ok(Self {

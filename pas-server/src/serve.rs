@@ -25,6 +25,13 @@ pub struct Args {
     /// The issuer's signing keys: a JWKS URL (`https://…/certs`) or a JWKS JSON file.
     #[arg(long, env = "PAS_OIDC_JWKS", requires = "oidc_issuer")]
     oidc_jwks: Option<String>,
+    /// The issuer's authorization endpoint, for the pages' login (authorization code + PKCE;
+    /// `authorization_endpoint` of its `.well-known/openid-configuration`).
+    #[arg(long, env = "PAS_OIDC_AUTHORIZE_URL", requires = "oidc_token_url")]
+    oidc_authorize_url: Option<String>,
+    /// The issuer's token endpoint (it must allow this site's origin: CORS).
+    #[arg(long, env = "PAS_OIDC_TOKEN_URL", requires = "oidc_authorize_url")]
+    oidc_token_url: Option<String>,
     /// Enable a LOCAL DEMO identity provider (`POST /dev/login`) that issues tokens for any
     /// role. For trying PAS on a laptop only; refused with PostgreSQL.
     #[arg(long, conflicts_with = "oidc_issuer")]
@@ -63,6 +70,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             issuer: issuer.clone(),
             audience: audience.clone(),
             jwks: JwksSource::parse(jwks),
+            authorization_endpoint: args.oidc_authorize_url.clone(),
+            token_endpoint: args.oidc_token_url.clone(),
         }),
         _ => None,
     };

@@ -4,7 +4,7 @@
 //! JSON API like any other client.
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,12 +16,23 @@ use crate::api::App;
 #[exclude = "*.md"]
 struct Assets;
 
-/// Pages may run their own scripts and WebAssembly and talk to this server only.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-                   img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-                   form-action 'self'";
+/// The pages' Content-Security-Policy: their own scripts and WebAssembly, and requests to this
+/// server only — plus, when the pages log in through an identity provider, its token endpoint.
+pub fn csp(token_endpoint: Option<&str>) -> String {
+    let extra = token_endpoint
+        .and_then(|t| {
+            let rest = t.strip_prefix("https://").or_else(|| t.strip_prefix("http://"))?;
+            let host = rest.split('/').next()?;
+            Some(format!(" {}{host}", &t[..t.len() - rest.len()]))
+        })
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{extra}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
 
-fn serve(path: &str, headers: &HeaderMap) -> Response {
+fn serve(path: &str, headers: &HeaderMap, csp: &str) -> Response {
     let Some(file) = Assets::get(path) else {
         return crate::error::Error::Missing("page").into_response();
     };
@@ -42,7 +53,9 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
@@ -56,12 +69,30 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+async fn asset(State(app): State<App>, Path(path): Path<String>, headers: HeaderMap) -> Response {
     // Pages are served at their own paths; assets are everything else.
     if path.ends_with(".html") {
         return crate::error::Error::Missing("page").into_response();
     }
-    serve(&path, &headers)
+    serve(&path, &headers, &app.settings.csp)
+}
+
+/// How the pages log in: the identity provider's endpoints for authorization code + PKCE.
+#[utoipa::path(
+    get,
+    path = "/api/v1/login-config",
+    tag = "providers",
+    responses(
+        (status = 200, description = "Endpoints and client id", body = crate::api::LoginConfig),
+        (status = 404, description = "No browser login configured", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn login_config(State(app): State<App>) -> Result<axum::Json<crate::api::LoginConfig>, crate::error::Error> {
+    app.settings
+        .login
+        .clone()
+        .map(axum::Json)
+        .ok_or(crate::error::Error::Missing("login configuration"))
 }
 
 /// Each page's path and file.
@@ -73,6 +104,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/login", "login.html"),
     ("/work", "work.html"),
     ("/endorsements/receive", "receive.html"),
+    ("/login/callback", "callback.html"),
 ];
 
 /// The pages and their assets.
@@ -80,7 +112,10 @@ pub fn routes() -> Router<App> {
     PAGES
         .iter()
         .fold(Router::new(), |router, &(path, file)| {
-            router.route(path, get(move |h: HeaderMap| async move { serve(file, &h) }))
+            router.route(
+                path,
+                get(move |State(app): State<App>, h: HeaderMap| async move { serve(file, &h, &app.settings.csp) }),
+            )
         })
         .route("/assets/{*path}", get(asset))
 }

@@ -1655,6 +1655,8 @@ async fn jwks_from_a_url() {
             issuer: pas_server::auth::DEV_ISSUER.to_owned(),
             audience: pas_server::auth::DEV_AUDIENCE.to_owned(),
             jwks: pas_server::auth::JwksSource::parse(&jwks_url),
+            authorization_endpoint: None,
+            token_endpoint: None,
         });
     })
     .await;
@@ -1678,4 +1680,134 @@ async fn jwks_from_a_url() {
     );
     s.stop().await;
     idp.stop().await;
+}
+
+/// The pages' login (authorization code + PKCE, RFC 7636) against `--dev-login`'s identity
+/// provider: a code works once, only with its verifier and redirect; requests that could send
+/// a code elsewhere are refused; the pages' CSP allows an external token endpoint's origin only
+/// when one is configured.
+#[tokio::test]
+async fn pages_log_in_with_authorization_code_and_pkce() {
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| {
+        c.oidc = None;
+        c.dev_login = true;
+    })
+    .await;
+    let config = s.ok("GET", "/api/v1/login-config", None, None, StatusCode::OK).await;
+    assert_eq!(
+        (config["authorization_endpoint"].as_str(), config["dev_login"].as_bool()),
+        (Some("/dev/authorize"), Some(true))
+    );
+    let verifier = "a-verifier-of-forty-three-characters-xxxxxx";
+    let challenge = pas_server::auth::pkce_challenge(verifier);
+    let redirect = s.url("/login/callback");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = |redirect_uri: String| {
+        let client = client.clone();
+        let url = s.url("/dev/authorize");
+        let challenge = challenge.clone();
+        async move {
+            client
+                .post(url)
+                .form(&[
+                    ("response_type", "code"),
+                    ("client_id", "pas"),
+                    ("redirect_uri", redirect_uri.as_str()),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("state", "st4te"),
+                    ("persona", "physician"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A code is only ever sent to a page of this server.
+    assert_eq!(
+        authorize("https://evil.test/cb".to_owned()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let r = authorize(redirect.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{redirect}?code=")) && location.ends_with("&state=st4te"),
+        "{location}"
+    );
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let exchange = |code: String, verifier: &'static str| {
+        let client = client.clone();
+        let url = s.url("/dev/token");
+        let redirect = redirect.clone();
+        async move {
+            let r = client
+                .post(url)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("code_verifier", verifier),
+                    ("redirect_uri", redirect.as_str()),
+                    ("client_id", "pas"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = exchange(code.clone(), "the-wrong-verifier-the-wrong-verifier-xxxxx").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    // The wrong verifier used the code up: a stolen code is worth one guess.
+    let (status, _) = exchange(code, verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let r = authorize(redirect.clone()).await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, body) = exchange(code.clone(), verifier).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let me = s
+        .ok("GET", "/api/v1/me", body["id_token"].as_str(), None, StatusCode::OK)
+        .await;
+    assert_eq!(me["practitioner_number"], "D0001");
+    let (status, _) = exchange(code, verifier).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
+    s.stop().await;
+
+    // With an external identity provider the pages may call its token endpoint, and only that.
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| {
+        if let Some(o) = c.oidc.as_mut() {
+            o.authorization_endpoint = Some("https://idp.test/auth".to_owned());
+            o.token_endpoint = Some("https://idp.test/realms/x/token".to_owned());
+        }
+    })
+    .await;
+    let r = reqwest::get(s.url("/login")).await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("connect-src 'self' https://idp.test;"), "{csp}");
+    let config = s.ok("GET", "/api/v1/login-config", None, None, StatusCode::OK).await;
+    assert_eq!(config["client_id"], support::AUDIENCE);
+    s.stop().await;
 }

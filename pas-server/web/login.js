@@ -1,34 +1,28 @@
-// Demo logins with `pas serve --dev-login`: pick a persona, keep its ID token for this tab only
-// (sessionStorage), go to the workspace.
-const message = document.getElementById('message');
-const r = await fetch('/dev/personas');
-if (r.ok) {
-  const personas = await r.json();
-  const list = document.getElementById('personas');
-  for (const p of personas) {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'secondary';
-    b.dataset.persona = p.key;
-    b.textContent = `Log in as ${p.description}`;
-    b.addEventListener('click', async () => {
-      const t = await fetch('/dev/login', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ persona: p.key }),
-      });
-      if (!t.ok) {
-        message.className = 'notice bad';
-        message.textContent = 'The demo login failed.';
-        return;
-      }
-      sessionStorage.setItem('pas.token', (await t.json()).id_token);
-      const back = new URLSearchParams(location.search).get('next');
-      location.assign(back && back.startsWith('/') ? back : '/work');
-    });
-    li.append(b);
-    list.append(li);
-  }
-  document.getElementById('dev').hidden = false;
+// Log in with the identity provider (OneHealthID, or the demo one of --dev-login) by the
+// authorization-code flow with PKCE (RFC 7636): the verifier stays in this tab's sessionStorage,
+// the provider sees only its SHA-256; /login/callback exchanges the code for the ID token.
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const random = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+
+const r = await fetch('/api/v1/login-config');
+const button = document.getElementById('login');
+if (!r.ok) {
+  document.getElementById('no-login').hidden = false;
 } else {
-  document.getElementById('oidc').hidden = false;
+  const config = await r.json();
+  document.getElementById('dev-note').hidden = !config.dev_login;
+  button.disabled = false;
+  button.addEventListener('click', async () => {
+    const verifier = random();
+    const state = random();
+    const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    const next = new URLSearchParams(location.search).get('next');
+    sessionStorage.setItem('pas.login', JSON.stringify({ verifier, state, next, config }));
+    const url = new URL(config.authorization_endpoint, location.origin);
+    url.search = new URLSearchParams({
+      response_type: 'code', client_id: config.client_id, redirect_uri: `${location.origin}/login/callback`,
+      scope: config.scope, code_challenge: challenge, code_challenge_method: 'S256', state,
+    }).toString();
+    location.assign(url.toString());
+  });
 }

@@ -151,3 +151,173 @@ pub async fn login(
 pub async fn jwks(State(app): State<App>) -> Json<jsonwebtoken::jwk::JwkSet> {
     Json(app.auth.jwks().await)
 }
+
+/// The query of `GET /dev/authorize` (and the hidden fields of its form).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeRequest {
+    /// `code`.
+    pub response_type: String,
+    /// `pas`.
+    pub client_id: String,
+    /// Where to send the code: a page of this server.
+    pub redirect_uri: String,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// `S256`.
+    pub code_challenge_method: String,
+    /// Opaque; returned as is.
+    pub state: String,
+    /// The persona chosen (the form's button).
+    pub persona: Option<String>,
+}
+
+fn visible(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// Check an authorization request; the values end up in a page and a redirect, so they are
+/// held to strict character sets instead of being escaped.
+fn checked(app: &App, r: &AuthorizeRequest) -> Result<(), Error> {
+    let bad = |what: &str| {
+        Err(Error::Rejected(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("authorization request: {what}"),
+        ))
+    };
+    if r.response_type != "code" || r.code_challenge_method != "S256" {
+        return bad("response_type must be code and code_challenge_method S256");
+    }
+    if r.client_id != crate::auth::DEV_AUDIENCE {
+        return bad("unknown client_id");
+    }
+    if !visible(&r.code_challenge, 128) || !visible(&r.state, 128) {
+        return bad("code_challenge and state must be base64url");
+    }
+    let own = format!("{}/", app.settings.public_url);
+    let rest = r.redirect_uri.strip_prefix(&own).unwrap_or("\u{0}");
+    if !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b)) {
+        return bad("redirect_uri must be a page of this server");
+    }
+    Ok(())
+}
+
+/// `GET /dev/authorize`: the demo identity provider's login page — pick a persona.
+pub async fn authorize_page(
+    State(app): State<App>,
+    axum::extract::Query(r): axum::extract::Query<AuthorizeRequest>,
+) -> Result<axum::response::Html<String>, Error> {
+    checked(&app, &r)?;
+    let hidden = |name: &str, value: &str| format!(r#"<input type="hidden" name="{name}" value="{value}">"#);
+    let fields = [
+        hidden("response_type", &r.response_type),
+        hidden("client_id", &r.client_id),
+        hidden("redirect_uri", &r.redirect_uri),
+        hidden("code_challenge", &r.code_challenge),
+        hidden("code_challenge_method", &r.code_challenge_method),
+        hidden("state", &r.state),
+    ]
+    .concat();
+    let buttons: String = personas()
+        .iter()
+        .map(|p| {
+            format!(
+                r#"<li><button type="submit" class="secondary" name="persona" value="{}">{}</button></li>"#,
+                p.key, p.description
+            )
+        })
+        .collect();
+    Ok(axum::response::Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo identity provider — PAS</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><header class="site"><a href="/">Provincial Attachment System</a></header><main>
+<h1>Demo identity provider</h1>
+<p class="notice bad">This server runs with <code>--dev-login</code>. These demo identities stand in
+for OneHealthID (BC Provider ID with multi-factor authentication); never use them with real patients.</p>
+<form method="post" action="/dev/authorize">{fields}<ul id="personas">{buttons}</ul></form>
+</main></body></html>"#
+    )))
+}
+
+/// `POST /dev/authorize`: the persona chosen; redirect back with a one-time code (60 s).
+pub async fn authorize(
+    State(app): State<App>,
+    axum::extract::Form(r): axum::extract::Form<AuthorizeRequest>,
+) -> Result<axum::response::Redirect, Error> {
+    checked(&app, &r)?;
+    let persona = r.persona.as_deref().unwrap_or_default();
+    let claims = personas()
+        .into_iter()
+        .find(|p| p.key == persona)
+        .map(|p| p.claims)
+        .ok_or(Error::Missing("persona"))?;
+    let code = crate::auth::random_token().map_err(super::internal)?;
+    app.auth.remember_code(
+        code.clone(),
+        crate::auth::PendingCode {
+            claims,
+            challenge: r.code_challenge.clone(),
+            redirect_uri: r.redirect_uri.clone(),
+            expires: std::time::Instant::now() + std::time::Duration::from_secs(60),
+        },
+    );
+    Ok(axum::response::Redirect::to(&format!(
+        "{}?code={code}&state={}",
+        r.redirect_uri, r.state
+    )))
+}
+
+/// The form of `POST /dev/token`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenRequest {
+    /// `authorization_code`.
+    pub grant_type: String,
+    /// From the redirect.
+    pub code: String,
+    /// The PKCE verifier.
+    pub code_verifier: String,
+    /// As sent to `/dev/authorize`.
+    pub redirect_uri: String,
+    /// `pas`.
+    pub client_id: String,
+}
+
+/// `POST /dev/token`: exchange a code and its PKCE verifier for an ID token (OAuth errors as
+/// RFC 6749 `{"error": …}` with 400).
+pub async fn token(
+    State(app): State<App>,
+    axum::extract::Form(t): axum::extract::Form<TokenRequest>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let refuse = |error: &str| {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({ "error": error })),
+        )
+            .into_response()
+    };
+    if t.grant_type != "authorization_code" {
+        return refuse("unsupported_grant_type");
+    }
+    let Some(pending) = app.auth.take_code(&t.code) else {
+        return refuse("invalid_grant");
+    };
+    if pending.redirect_uri != t.redirect_uri
+        || t.client_id != crate::auth::DEV_AUDIENCE
+        || crate::auth::pkce_challenge(&t.code_verifier) != pending.challenge
+    {
+        return refuse("invalid_grant");
+    }
+    match app.auth.issue_dev_token(pending.claims, chrono::Duration::hours(8)) {
+        Some(id_token) => Json(serde_json::json!({
+            "id_token": id_token,
+            "token_type": "Bearer",
+            "expires_in": 8 * 3600,
+        }))
+        .into_response(),
+        None => refuse("server_error"),
+    }
+}

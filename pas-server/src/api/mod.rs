@@ -50,6 +50,26 @@ pub struct Settings {
     pub link_ttl: chrono::Duration,
     /// The largest panel upload accepted, in bytes.
     pub max_panel_bytes: u64,
+    /// Where the pages log in (authorization code + PKCE), if anywhere.
+    pub login: Option<LoginConfig>,
+    /// The Content-Security-Policy of the pages (allows the token endpoint's origin).
+    pub csp: String,
+}
+
+/// How the pages log in: the identity provider's endpoints for the authorization-code flow with
+/// PKCE (RFC 7636), as a public client.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginConfig {
+    /// Authorization endpoint (absolute, or a path of this server for `--dev-login`).
+    pub authorization_endpoint: String,
+    /// Token endpoint.
+    pub token_endpoint: String,
+    /// The client id (the ID token's audience).
+    pub client_id: String,
+    /// Scopes to ask for.
+    pub scope: String,
+    /// Whether this is the `--dev-login` demo identity provider.
+    pub dev_login: bool,
 }
 
 /// Shared state of the handlers.
@@ -87,6 +107,7 @@ pub struct App {
         registry::status_reply,
         registry::healthz,
         providers::me,
+        crate::web::login_config,
         providers::create_clinic,
         providers::get_clinic,
         providers::put_clinic,

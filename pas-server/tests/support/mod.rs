@@ -163,6 +163,8 @@ pub fn config(url: &str, keys: &Path) -> Config {
         issuer: ISSUER.to_owned(),
         audience: AUDIENCE.to_owned(),
         jwks: JwksSource::File(jwks_file(keys)),
+        authorization_endpoint: None,
+        token_endpoint: None,
     });
     c.background = false;
     c
