@@ -218,6 +218,25 @@ try {
   await accessible(page, 'MOA workspace');
   await page.screenshot({ path: `${shots}/moa-workspace.png`, fullPage: true });
 
+  // The e-mailed link (§10): the MOA invites an NP who has never logged in; the invitation in
+  // the outbox carries the link; opening it asks to log in, then claims the request.
+  await page.fill('#endorse-email', 'dev-np@example.org');
+  await page.click('#endorse button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('endorse-list').textContent.includes('created'));
+  const outbox = await (await fetch(`${base}/api/v1/admin/outbox?limit=1000`, {
+    headers: { authorization: `Bearer ${(await (await fetch(`${base}/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"persona":"admin"}' })).json()).id_token}` },
+  })).json();
+  const invite = outbox.filter((m) => m.template === 'endorsement_request').at(-1);
+  ok(invite && invite.link.startsWith(`${base}/endorsements/receive?token=`), 'the invitation carries the link');
+  await page.evaluate(() => sessionStorage.clear());
+  await Promise.all([page.waitForURL(/\/login\?next=/), page.goto(invite.link)]);
+  await page.waitForFunction(() => !document.getElementById('login').disabled);
+  await Promise.all([page.waitForURL(/\/dev\/authorize/), page.click('#login')]);
+  await Promise.all([page.waitForURL(/\/endorsements\/receive\?token=/), page.click('button[value="np"]')]);
+  await page.waitForFunction(() => document.getElementById('message').textContent.includes('yours to answer'));
+  ok(true, 'the link, after login, makes the NP the recipient');
+  await accessible(page, 'endorsement link page');
+
   // Panel upload through the page: the registrant's child is on the physician's panel, with one
   // row that is not valid; the findings table names its line and the child is attached (§8, §9).
   await login('physician');
