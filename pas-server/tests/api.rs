@@ -1391,10 +1391,10 @@ async fn two_processes_never_double_assign_a_place() {
                 .read_line(&mut line)
                 .unwrap();
             let base = line.trim().strip_prefix("pas: listening on ").unwrap().to_owned();
-            (child, base)
+            (support::KillOnDrop(child), base)
         };
-        let (mut c1, b1) = spawn();
-        let (mut c2, b2) = spawn();
+        let (c1, b1) = spawn();
+        let (c2, b2) = spawn();
         let client = reqwest::Client::new();
         let coordinator = sign(claims("coord-1", None, None, &["coordinator"]), Algorithm::RS256);
         let providers: Vec<(String, String)> = ["P1001", "P1002", "P1003"]
@@ -1526,10 +1526,7 @@ async fn two_processes_never_double_assign_a_place() {
             }
         }
         assert!(promised > 0, "the race made offers");
-        c1.kill().unwrap();
-        c2.kill().unwrap();
-        c1.wait().unwrap();
-        c2.wait().unwrap();
+        drop((c1, c2));
     }
 }
 

@@ -362,7 +362,7 @@ async fn pas_serve_prints_its_address_and_logs_no_phi() {
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
     for db in backends().await {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
+        let child = Command::new(env!("CARGO_BIN_EXE_pas"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
             .arg(&db.url)
             .env("RUST_LOG", "debug")
@@ -370,6 +370,8 @@ async fn pas_serve_prints_its_address_and_logs_no_phi() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut guard = support::KillOnDrop(child);
+        let child = &mut guard.0;
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)

@@ -342,3 +342,13 @@ pub fn capacity(places: u32) -> Value {
         "languages": "en;pa",
     })
 }
+
+/// A child process killed when dropped, so a failing test leaves no server running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
