@@ -97,7 +97,7 @@ pub fn care_gaps(registrations: &[Registration], providers: &[Provider], options
         if p.places_offered() == 0 {
             continue;
         }
-        let group = p.community.as_deref().unwrap_or_else(|| p.postal_code.fsa_str());
+        let group = p.community_or_fsa();
         for t in [groups.entry(group).or_default(), &mut all] {
             t.providers += 1;
             t.places += u64::from(p.places_offered());

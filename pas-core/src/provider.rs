@@ -223,6 +223,12 @@ impl Provider {
         self.languages.binary_search(&lang).is_ok()
     }
 
+    /// The group this provider counts in (care gaps): their `community` when given, else the
+    /// FSA of their practice, as for patients.
+    pub fn community_or_fsa(&self) -> &str {
+        crate::registration::community_or_fsa(self.community.as_deref(), &self.postal_code)
+    }
+
     /// Places this provider offers to a match: `open_places` when accepting, else none.
     pub fn places_offered(&self) -> u32 {
         if self.accepting { self.open_places } else { 0 }

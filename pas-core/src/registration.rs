@@ -371,11 +371,17 @@ pub struct Registration {
     pub email: Option<Email>,
 }
 
+/// A record's report group: its community when given, else its FSA (for patients and
+/// providers alike, so both fall into the same groups).
+pub(crate) fn community_or_fsa<'a>(community: Option<&'a str>, postal_code: &'a PostalCode) -> &'a str {
+    community.unwrap_or_else(|| postal_code.fsa_str())
+}
+
 impl Registration {
     /// The group this person is counted in by reports and dashboards (§6): their `community`
     /// when given, else the FSA of their postal code.
     pub fn community_or_fsa(&self) -> &str {
-        self.community.as_deref().unwrap_or_else(|| self.postal_code.fsa_str())
+        community_or_fsa(self.community.as_deref(), &self.postal_code)
     }
 
     /// Validate one registration at `as_of`, returning every field error.

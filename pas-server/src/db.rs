@@ -254,6 +254,30 @@ pub const REGISTRATION_COLUMNS: &str =
     "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey";
 
 impl StoredRegistration {
+    /// The stored pas-core `Journey`.
+    pub fn parsed_journey(&self) -> Result<pas_core::attachment::Journey, DbError> {
+        serde_json::from_str(&self.journey).map_err(|e| DbError::Corrupt("journey", e.to_string()))
+    }
+
+    /// The journey and the registration as pas-core sees it at `as_of`: the stored input with
+    /// the row's status and the journey's queue date (a second patient decline resets it, §9).
+    /// `None` for the registration when it no longer validates at `as_of`; an error when the
+    /// stored JSON does not decode.
+    pub fn validated(
+        &self,
+        as_of: chrono::NaiveDate,
+    ) -> Result<(pas_core::attachment::Journey, Option<pas_core::Registration>), DbError> {
+        let journey = self.parsed_journey()?;
+        let mut input: pas_core::RegistrationInput =
+            serde_json::from_str(&self.record).map_err(|e| DbError::Corrupt("registration", e.to_string()))?;
+        self.status.clone_into(&mut input.status);
+        input.registered_at = journey
+            .registered_at()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let registration = pas_core::Registration::validate(&input, as_of).ok();
+        Ok((journey, registration))
+    }
+
     /// From a row selected with [`REGISTRATION_COLUMNS`].
     pub fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
@@ -302,6 +326,17 @@ pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<V
     .bind(household_id)
     .fetch_all(conn)
     .await?;
+    Ok(rows
+        .iter()
+        .map(StoredRegistration::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Every registration.
+pub async fn all_registrations(conn: &mut AnyConnection) -> Result<Vec<StoredRegistration>, DbError> {
+    let rows = sqlx::query(&format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"))
+        .fetch_all(conn)
+        .await?;
     Ok(rows
         .iter()
         .map(StoredRegistration::from_row)

@@ -12,9 +12,8 @@
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use pas_core::attachment::Journey;
+use pas_core::RegistrationInput;
 use pas_core::workflow::{Effect, Recipient, Template};
-use pas_core::{Phn, RegistrationInput};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -304,14 +303,4 @@ async fn deliver(
         .body(body)
         .map_err(|e| e.to_string())?;
     transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
-}
-
-/// Rebuild a journey stored as JSON.
-pub fn journey(json: &str) -> Result<Journey, DbError> {
-    serde_json::from_str(json).map_err(|e| DbError::Corrupt("journey", e.to_string()))
-}
-
-/// The 10-digit form of a PHN as given, if valid (DOMAIN §1).
-pub fn phn_digits(raw: &str) -> Option<String> {
-    Phn::parse(raw).ok().map(|p| p.to_string())
 }

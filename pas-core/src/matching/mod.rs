@@ -265,7 +265,7 @@ impl Problem<'_> {
 pub fn prepare<'r>(registrations: &'r [Registration], providers: &[Provider], options: &MatchOptions) -> Problem<'r> {
     let as_of = options.as_of;
     // Report groups, numbered in name order so the numbering does not depend on threads.
-    let mut communities: Vec<&str> = par::distinct(registrations, community_name);
+    let mut communities: Vec<&str> = par::distinct(registrations, Registration::community_or_fsa);
     communities.sort_unstable();
     let community_index: FxHashMap<&str, u32> = communities
         .iter()
@@ -290,7 +290,7 @@ pub fn prepare<'r>(registrations: &'r [Registration], providers: &[Provider], op
             },
             registered_at: r.registered_at,
             location: r.location,
-            community: community_index.get(community_name(r)).copied().unwrap_or(u32::MAX),
+            community: community_index.get(r.community_or_fsa()).copied().unwrap_or(u32::MAX),
             tier: a.tier,
             complexity: a.complexity,
             gender_preference: r.gender_preference,
@@ -450,10 +450,6 @@ fn index_u32(i: usize) -> u32 {
 }
 
 /// A household's report group: its `community`, else its FSA.
-fn community_name(r: &Registration) -> &str {
-    r.community_or_fsa()
-}
-
 fn fx_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(s)

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
-use pas_core::{Registration, RegistrationInput};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -17,7 +16,7 @@ use super::{App, Caller, Page, internal, timestamp};
 use crate::effects;
 use crate::error::{Error, Problem};
 
-use pas_core::dashboard::{MIN_PUBLIC_GROUP as MIN_GROUP, public_count as at_least_ten};
+use pas_core::dashboard::{MIN_PUBLIC_GROUP, public_count};
 
 /// Figures about the last match run.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -80,29 +79,27 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
     {
         let status: String = r.try_get(0)?;
         let n: i64 = r.try_get(1)?;
-        by_status.insert(status, at_least_ten(u64::try_from(n).unwrap_or(0)));
+        by_status.insert(status, public_count(u64::try_from(n).unwrap_or(0)));
     }
     let as_of = Utc::now().date_naive();
     let mut tiers = [0u64; 3];
-    for r in sqlx::query("SELECT record FROM registrations WHERE status = 'waiting'")
-        .fetch_all(pool)
-        .await?
-    {
-        let record: String = r.try_get(0)?;
-        let Ok(input) = serde_json::from_str::<RegistrationInput>(&record) else {
+    let waiting = {
+        let mut conn = pool.acquire().await?;
+        crate::db::registrations_with_status(&mut conn, &["waiting"]).await?
+    };
+    for stored in &waiting {
+        let Ok((_, Some(reg))) = stored.validated(as_of) else {
             continue;
         };
-        if let Ok(reg) = Registration::validate(&input, as_of) {
-            let t = reg.assess(as_of).tier as usize;
-            if let Some(slot) = tiers.get_mut(t.saturating_sub(1)) {
-                *slot += 1;
-            }
+        let t = reg.assess(as_of).tier as usize;
+        if let Some(slot) = tiers.get_mut(t.saturating_sub(1)) {
+            *slot += 1;
         }
     }
     let waiting_by_tier = tiers
         .iter()
         .enumerate()
-        .map(|(i, n)| ((i + 1).to_string(), at_least_ten(*n)))
+        .map(|(i, n)| ((i + 1).to_string(), public_count(*n)))
         .collect();
     let mut accepting = 0u64;
     for r in sqlx::query("SELECT provider_id, capacity FROM providers WHERE capacity IS NOT NULL")
@@ -121,8 +118,8 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
     let last_run = match super::matching::run(&app, "latest").await? {
         Some(run) => {
             let report = super::matching::typed_report(&run).ok_or_else(|| internal("stored report"))?;
-            let persons = at_least_ten(report.counts.persons);
-            let matched = at_least_ten(report.counts.matched_persons);
+            let persons = public_count(report.counts.persons);
+            let matched = public_count(report.counts.matched_persons);
             Some(RunFigures {
                 created_at: run.created_at.clone(),
                 as_of: run.as_of.to_string(),
@@ -138,14 +135,14 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
                 by_tier: report
                     .by_tier
                     .iter()
-                    .filter(|b| b.persons >= MIN_GROUP)
+                    .filter(|b| b.persons >= MIN_PUBLIC_GROUP)
                     .map(|b| {
                         json!({
                             "tier": b.group,
                             "persons": b.persons,
-                            "matched": at_least_ten(b.matched),
+                            "matched": public_count(b.matched),
                             "match_rate": b.match_rate,
-                            "median_wait_days": if b.matched >= MIN_GROUP { b.median_wait_days } else { None },
+                            "median_wait_days": if b.matched >= MIN_PUBLIC_GROUP { b.median_wait_days } else { None },
                         })
                     })
                     .collect(),

@@ -10,14 +10,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, dashboard};
 use pas_core::gaps::{GapOptions, care_gaps};
-use pas_core::{Registration, RegistrationInput};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::{App, internal, timestamp};
-use crate::effects;
 use crate::error::Error;
 
 /// Months of history on the timeline.
@@ -44,20 +41,11 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     let now = Utc::now();
     let as_of = now.date_naive();
     let mut conn = app.db.pool().acquire().await?;
-    let rows = sqlx::query("SELECT record, status, journey FROM registrations")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = crate::db::all_registrations(&mut conn).await?;
     let mut registrations = Vec::with_capacity(rows.len());
     let mut facts = Vec::with_capacity(rows.len());
-    for r in rows {
-        let record: String = r.try_get(0)?;
-        let status: String = r.try_get(1)?;
-        let journey: String = r.try_get(2)?;
-        let journey = effects::journey(&journey)?;
-        let mut input: RegistrationInput = serde_json::from_str(&record).map_err(internal)?;
-        input.status = status;
-        input.registered_at = timestamp(journey.registered_at());
-        let Ok(reg) = Registration::validate(&input, as_of) else {
+    for stored in &rows {
+        let (journey, Some(reg)) = stored.validated(as_of)? else {
             continue;
         };
         facts.push(JourneyFacts {

@@ -80,6 +80,15 @@ pub fn personas() -> Vec<Persona> {
     ]
 }
 
+/// The claims of the persona `key`.
+fn persona_claims(key: &str) -> Result<Claims, Error> {
+    personas()
+        .into_iter()
+        .find(|p| p.key == key)
+        .map(|p| p.claims)
+        .ok_or(Error::Missing("persona"))
+}
+
 /// `GET /dev/personas`.
 pub async fn list() -> Json<Vec<Persona>> {
     Json(personas())
@@ -114,11 +123,7 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, Error> {
     let Json(request) = body?;
     let mut claims = match (request.persona, request.claims) {
-        (Some(key), None) => personas()
-            .into_iter()
-            .find(|p| p.key == key)
-            .map(|p| p.claims)
-            .ok_or(Error::Missing("persona"))?,
+        (Some(key), None) => persona_claims(&key)?,
         (None, Some(c)) => c,
         _ => {
             return Err(Error::Rejected(
@@ -247,12 +252,7 @@ pub async fn authorize(
     axum::extract::Form(r): axum::extract::Form<AuthorizeRequest>,
 ) -> Result<axum::response::Redirect, Error> {
     checked(&app, &r)?;
-    let persona = r.persona.as_deref().unwrap_or_default();
-    let claims = personas()
-        .into_iter()
-        .find(|p| p.key == persona)
-        .map(|p| p.claims)
-        .ok_or(Error::Missing("persona"))?;
+    let claims = persona_claims(r.persona.as_deref().unwrap_or_default())?;
     let code = crate::auth::random_token().map_err(super::internal)?;
     app.auth.remember_code(
         code.clone(),

@@ -39,7 +39,7 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<TickSummary, Error> {
         db::registrations_with_status(&mut conn, &["waiting", "offered"]).await?
     };
     for stored in candidates {
-        let journey = effects::journey(&stored.journey)?;
+        let journey = stored.parsed_journey()?;
         if journey.next_due().is_none_or(|due| due > now) {
             continue;
         }

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent, JourneyState};
 use pas_core::matching::{self, MatchOptions, report::MatchReport};
 use pas_core::provider::Provider;
-use pas_core::{ProviderId, Registration, RegistrationId, RegistrationInput};
+use pas_core::{ProviderId, RegistrationId, RegistrationInput};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -38,7 +38,7 @@ pub async fn journey_event(
     now: DateTime<Utc>,
     who: &Who,
 ) -> Result<StoredRegistration, Error> {
-    let journey = effects::journey(&stored.journey)?;
+    let journey = stored.parsed_journey()?;
     let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
     let status = next.status().code();
     let json = serde_json::to_string(&next).map_err(internal)?;
@@ -106,12 +106,15 @@ async fn settle_offers(
 }
 
 /// Places already promised per provider (see the module docs).
-async fn promised(tx: &mut AnyConnection) -> Result<HashMap<String, u32>, Error> {
+/// `only`: one provider's count instead of every provider's.
+pub(crate) async fn promised(tx: &mut AnyConnection, only: Option<&str>) -> Result<HashMap<String, u32>, Error> {
     let rows = sqlx::query(
         "SELECT o.provider_id, COUNT(*) FROM offers o JOIN providers p ON p.provider_id = o.provider_id \
-         WHERE o.state IN ('open', 'accepted') OR (o.state = 'attached' AND o.changed_at > p.panel_size_at) \
+         WHERE ($1 = '' OR o.provider_id = $1) \
+         AND (o.state IN ('open', 'accepted') OR (o.state = 'attached' AND o.changed_at > p.panel_size_at)) \
          GROUP BY o.provider_id",
     )
+    .bind(only.unwrap_or_default())
     .fetch_all(tx)
     .await?;
     let mut out = HashMap::new();
@@ -153,13 +156,9 @@ pub struct RunSummary {
     pub report: serde_json::Value,
 }
 
-fn stored_input(stored: &StoredRegistration) -> Result<RegistrationInput, Error> {
-    serde_json::from_str(&stored.record).map_err(internal)
-}
-
 /// The providers a match may use now, with places net of promises.
 pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provider>, Error> {
-    let promised = promised(tx).await?;
+    let promised = promised(tx, None).await?;
     let rows = sqlx::query("SELECT provider_id, profile, capacity FROM providers WHERE capacity IS NOT NULL")
         .fetch_all(&mut *tx)
         .await?;
@@ -215,20 +214,15 @@ pub async fn start_run(
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
     let mut by_id: HashMap<String, &StoredRegistration> = HashMap::with_capacity(waiting.len());
     for stored in &waiting {
-        let journey = effects::journey(&stored.journey)?;
-        let mut input = stored_input(stored)?;
-        // The queue date is the journey's (a second patient decline resets it, §9).
-        input.registered_at = timestamp(journey.registered_at());
-        input.status = "waiting".to_owned();
-        match Registration::validate(&input, as_of) {
-            Ok(r) => {
+        match stored.validated(as_of)? {
+            (journey, Some(r)) => {
                 if !journey.excluded_providers().is_empty() {
                     excluded.insert(r.registration_id.clone(), journey.excluded_providers().to_vec());
                 }
                 registrations.push(r);
                 by_id.insert(stored.registration_id.clone(), stored);
             }
-            Err(_) => {
+            (_, None) => {
                 tracing::warn!(registration_id = %stored.registration_id, "stored registration no longer valid; left out")
             }
         }
@@ -692,29 +686,29 @@ pub async fn registrations(
 ) -> Result<Json<Vec<RegistrationRow>>, Error> {
     caller.coordinator()?;
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = sqlx::query(
-        "SELECT registration_id, household_id, status, record, journey FROM registrations \
-         WHERE ($1 = '' OR status = $1) AND registration_id > $2 ORDER BY registration_id LIMIT $3",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM registrations WHERE ($1 = '' OR status = $1) AND registration_id > $2 \
+         ORDER BY registration_id LIMIT $3",
+        db::REGISTRATION_COLUMNS
+    ))
     .bind(filter.status.unwrap_or_default())
     .bind(filter.after.unwrap_or_default())
     .bind(limit)
     .fetch_all(app.db.pool())
     .await?;
+    let as_of = Utc::now().date_naive();
     let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let record: String = r.try_get(3)?;
-        let journey: String = r.try_get(4)?;
-        let input: RegistrationInput = serde_json::from_str(&record).map_err(internal)?;
-        let community = Registration::validate(&input, Utc::now().date_naive())
-            .map(|r| r.community_or_fsa().to_owned())
-            .unwrap_or_default();
+    for row in &rows {
+        let stored = StoredRegistration::from_row(row)?;
+        let (journey, registration) = stored.validated(as_of)?;
         out.push(RegistrationRow {
-            registration_id: r.try_get(0)?,
-            household_id: r.try_get(1)?,
-            status: r.try_get(2)?,
-            registered_at: timestamp(effects::journey(&journey)?.registered_at()),
-            community,
+            community: registration
+                .map(|r| r.community_or_fsa().to_owned())
+                .unwrap_or_default(),
+            registered_at: timestamp(journey.registered_at()),
+            registration_id: stored.registration_id,
+            household_id: stored.household_id,
+            status: stored.status,
         });
     }
     Ok(Json(out))

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, SecondsFormat, Utc};
-use pas_core::endorsement::{EndorsementBook, Licence, Parties, Party, Standing};
+use pas_core::endorsement::{EndorsementBook, Parties, Party, Standing};
 use pas_core::{BcProviderId, Email};
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::{AnyConnection, Row};
@@ -442,17 +442,6 @@ pub async fn acting_for(app: &App, caller: &Caller, provider_id: &str) -> Result
     book.access(&directory, &staff, &licensed)
         .map_err(|d| Error::Forbidden(d.code(), d.to_string()))?;
     Ok(caller.who("staff"))
-}
-
-/// A licence, for `GET /me`.
-pub fn licence_of(party: &Party) -> &'static str {
-    match party.licence {
-        Licence::Unlicensed => "unlicensed",
-        Licence::Licensed {
-            standing: Standing::Good,
-        } => "licensed, good standing",
-        Licence::Licensed { .. } => "licensed, not in good standing",
-    }
 }
 
 /// A page of a list: `limit` (default 100, at most 1,000) rows after `after`.

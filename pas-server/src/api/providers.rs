@@ -19,7 +19,7 @@ use pas_core::attachment::JourneyEvent;
 use pas_core::panel::{PanelReport, Registry};
 use pas_core::provider::{Provider, ProviderInput};
 use pas_core::registry::{CapacityInput, Clinic, ClinicInput, ClinicRole, ProviderCapacity};
-use pas_core::{BcProviderId, FieldRule, PractitionerNumber, Registration, RegistrationInput};
+use pas_core::{BcProviderId, FieldRule, PractitionerNumber};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -397,16 +397,9 @@ async fn provider_view(app: &App, id: &str) -> Result<ProviderView, Error> {
     let capacity = capacity.map(|c| capacity_of(id, &c)).transpose().map_err(internal)?;
     let open = match &capacity {
         Some(c) => {
-            let promised: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM offers o JOIN providers p ON p.provider_id = o.provider_id \
-                 WHERE o.provider_id = $1 AND (o.state IN ('open', 'accepted') \
-                 OR (o.state = 'attached' AND o.changed_at > p.panel_size_at))",
-            )
-            .bind(id)
-            .fetch_one(app.db.pool())
-            .await?;
-            c.open_places()
-                .saturating_sub(u32::try_from(promised).unwrap_or(u32::MAX))
+            let mut conn = app.db.pool().acquire().await?;
+            let promised = super::matching::promised(&mut conn, Some(id)).await?;
+            c.open_places().saturating_sub(promised.get(id).copied().unwrap_or(0))
         }
         None => 0,
     };
@@ -597,11 +590,7 @@ async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
     let rows = db::registrations_with_status(&mut conn, &["waiting", "offered", "accepted", "inactive"]).await?;
     let mut regs = Vec::with_capacity(rows.len());
     for r in &rows {
-        let mut input: RegistrationInput = serde_json::from_str(&r.record).map_err(internal)?;
-        r.status.clone_into(&mut input.status);
-        if let Ok(reg) = Registration::validate(&input, as_of) {
-            regs.push(reg);
-        }
+        regs.extend(r.validated(as_of)?.1);
     }
     Ok(regs.iter().collect())
 }

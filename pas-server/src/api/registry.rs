@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
-use pas_core::{Household, Phn, Registration, RegistrationInput};
+use pas_core::{Household, Phn, RegistrationInput};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{App, new_id, text, timestamp};
 use crate::db::{self, DbError, StoredRegistration};
-use crate::effects::{self, Who};
+use crate::effects::Who;
 use crate::error::{Error, Problem};
 
 /// One person of a household, as on the HCR form (DOMAIN §7 fields). The server assigns
@@ -334,15 +334,9 @@ async fn proven(app: &App, id: &str, proof: &PatientProof) -> Result<StoredRegis
 
 async fn status_of(app: &App, stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
     let as_of = Utc::now().date_naive();
-    let input: RegistrationInput = serde_json::from_str(&stored.record).map_err(|e| Error::Internal(e.to_string()))?;
-    let reg = Registration::validate(&input, as_of).map_err(|e| {
-        Error::Internal(format!(
-            "stored registration no longer valid: {} error(s)",
-            e.errors().len()
-        ))
-    })?;
+    let (journey, reg) = stored.validated(as_of)?;
+    let reg = reg.ok_or_else(|| Error::Internal("stored registration no longer valid".to_owned()))?;
     let assessment = reg.assess(as_of);
-    let journey = effects::journey(&stored.journey)?;
     let provider_id = match journey.state() {
         pas_core::attachment::JourneyState::Attached { practitioner } => Some(practitioner.to_string()),
         other => other.provider().map(ToString::to_string),
@@ -437,14 +431,13 @@ async fn patient_event(
     event: JourneyEvent,
 ) -> Result<Json<RegistrationStatus>, Error> {
     let Json(proof) = body?;
-    let stored = proven(app, id, &proof).await?;
+    proven(app, id, &proof).await?;
     let mut tx = app.db.begin().await?;
     // Re-read inside the transaction: the journey may have moved since.
     let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
     let updated = super::matching::journey_event(&mut tx, &current, &event, Utc::now(), &Who::patient()).await?;
     tx.commit().await?;
     tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
-    let _ = stored;
     Ok(Json(status_of(app, &updated).await?))
 }
 
