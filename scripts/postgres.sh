@@ -4,6 +4,7 @@
 #   bash scripts/postgres.sh start   # install (Debian, as root) if needed, init, start; prints the URL
 #   bash scripts/postgres.sh url     # prints the URL
 #   bash scripts/postgres.sh stop    # stops it (the cluster stays for the next start)
+#   bash scripts/postgres.sh clean   # drops the tests' databases (pas_t_*), if it is running
 #
 # Every subcommand is idempotent and quick when there is nothing to do. Only the URL goes to
 # stdout, so `PAS_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start)"` works; progress goes to
@@ -148,9 +149,25 @@ stop() {
     fi
 }
 
+# The server tests create a database per test and backend (pas_t_<uuid>); drop them all so
+# repeated runs on one machine do not fill its disk.
+clean() {
+    BIN="$(find_bin)"
+    [[ -n "$BIN" ]] || return 0
+    "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres || return 0
+    local psql=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
+    local name n=0
+    for name in $("${psql[@]}" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'pas\_t\_%'"); do
+        "${psql[@]}" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" > /dev/null
+        n=$((n + 1))
+    done
+    say "dropped $n test database(s)"
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+clean) clean ;;
 url) echo "$URL" ;;
-*) die "usage: $0 start|stop|url" ;;
+*) die "usage: $0 start|stop|clean|url" ;;
 esac

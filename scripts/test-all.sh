@@ -10,8 +10,9 @@ bash pas-wasm/ci-install.sh
 
 # PostgreSQL for the server's tests (installed with apt-get on first run; see scripts/postgres.sh):
 # the tests create their own databases on it, and PAS_REQUIRE_POSTGRES=1 makes them fail rather
-# than skip if it is missing. It is stopped when this script exits, however it exits.
-trap 'bash scripts/postgres.sh stop || true' EXIT
+# than skip if it is missing. When this script exits, however it exits, the tests' databases are
+# dropped and the server stopped.
+trap 'bash scripts/postgres.sh clean || true; bash scripts/postgres.sh stop || true' EXIT
 PAS_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start)"
 export PAS_TEST_POSTGRES_URL PAS_REQUIRE_POSTGRES=1
 

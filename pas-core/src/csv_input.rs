@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, FieldError};
 use crate::registration::RegistrationInput;
 
 /// A file-level problem that stops reading (a row-level problem is a [`RowError`]).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CsvError {
     /// Required columns are absent from the header.

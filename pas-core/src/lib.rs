@@ -147,6 +147,7 @@ pub mod phn;
 pub mod postal_code;
 pub mod priority;
 pub mod provider;
+pub mod region;
 pub mod registration;
 pub mod registry;
 #[cfg(feature = "proptest")]

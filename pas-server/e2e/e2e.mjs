@@ -184,7 +184,7 @@ try {
   await page.click('#run button[type=submit]');
   await page.waitForFunction(() => document.getElementById('run-report').textContent.includes('offer(s) made'));
   const runText = await page.textContent('#run-report');
-  ok(/Fair:/.test(runText) && !/^Run \S+: 0 offer/.test(runText), `the run made offers and is fair: ${runText}`);
+  ok(/Fair:/.test(runText) && !/^Run \S+ \(\S+\): 0 offer/.test(runText) && /\(province\)/.test(runText), `the run made offers and is fair: ${runText}`);
   await accessible(page, 'coordinator workspace');
   await page.screenshot({ path: `${shots}/coordinator-run.png`, fullPage: true });
 

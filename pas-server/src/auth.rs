@@ -14,7 +14,10 @@
 //!   else for "not in good standing"); absent for unlicensed staff such as MOAs;
 //! * `msp_practitioner_number` — the licensed party's MSP number, which names them as a
 //!   provider in PAS (their offers, panel, capacity);
-//! * `pas_roles` — health-authority roles: `coordinator`, `admin`.
+//! * `pas_roles` — health-authority roles: `coordinator`, `admin`;
+//! * `pas_region` — a coordinator's health-authority region (a region of the server's region
+//!   table, e.g. `fraser`), or `province`; a coordinator without one is refused
+//!   (`403 region_required`).
 //!
 //! `provider` (licensed with a practitioner number), `staff` (unlicensed, acting for endorsers
 //! per §10) and `medical_director` (by clinic membership) follow from these and PAS's own
@@ -141,6 +144,10 @@ pub struct Claims {
     /// Health-authority roles: `coordinator`, `admin`.
     #[serde(default)]
     pub pas_roles: Vec<String>,
+    /// A coordinator's health-authority region (a region of the server's region table), or
+    /// `province` for a provincial coordinator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pas_region: Option<String>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -120,6 +120,11 @@ macro_rules! migrations {
                 "member order",
                 include_str!(concat!("../migrations/", $backend, "/0003_member_order.sql")),
             ),
+            (
+                4,
+                "run region",
+                include_str!(concat!("../migrations/", $backend, "/0004_run_region.sql")),
+            ),
         ]
     };
 }

@@ -54,6 +54,8 @@ pub struct Config {
     pub max_panel_bytes: u64,
     /// Run the hourly timer and the mail worker (tests turn this off to control time).
     pub background: bool,
+    /// Health-authority regions by postal-code prefix (coordinators' scope, DOMAIN §11).
+    pub regions: pas_core::region::RegionMap,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             link_days: 30,
             max_panel_bytes: 512 * 1024 * 1024,
             background: true,
+            regions: pas_core::region::RegionMap::bc_health_authorities(),
         }
     }
 }
@@ -256,6 +259,7 @@ impl Server {
                 max_panel_bytes: config.max_panel_bytes,
                 login,
                 csp,
+                regions: config.regions.clone(),
             }),
         };
         Ok(Self {

@@ -42,6 +42,9 @@ enum Command {
     Serve(serve::Args),
     /// Print the server's OpenAPI 3.1 document (as committed in pas-server/openapi.json).
     Openapi,
+    /// Print the built-in health-authority region table (`prefix,region`), to review and pass
+    /// edited to `pas serve --regions`.
+    Regions,
 }
 
 /// Parse an ISO date argument (`2026-11-25`).
@@ -69,6 +72,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Openapi => {
             print!("{}", pas_server::api::openapi_json());
+            Ok(())
+        }
+        Command::Regions => {
+            print!("{}", pas_core::region::RegionMap::bc_health_authorities().to_csv());
             Ok(())
         }
     };

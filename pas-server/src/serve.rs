@@ -52,6 +52,10 @@ pub struct Args {
     /// Largest panel upload in MiB.
     #[arg(long, default_value_t = 512)]
     max_panel_mib: u64,
+    /// Health-authority regions: a CSV `prefix,region` (longest postal-code prefix wins) instead
+    /// of the built-in map of BC's five regional health authorities (`pas regions` prints it).
+    #[arg(long, env = "PAS_REGIONS")]
+    regions: Option<std::path::PathBuf>,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -86,6 +90,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     config.link_days = args.link_days;
     config.max_panel_bytes = args.max_panel_mib.saturating_mul(1024 * 1024);
+    if let Some(path) = &args.regions {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the region table {}: {e}", path.display()))?;
+        config.regions = pas_core::region::RegionMap::parse_csv(&text)
+            .map_err(|e| anyhow::anyhow!("region table {}: {e}", path.display()))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let server = Server::bind(args.listen, &config).await?;

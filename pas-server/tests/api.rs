@@ -1808,3 +1808,223 @@ async fn pages_log_in_with_authorization_code_and_pkce() {
     assert_eq!(config["client_id"], support::AUDIENCE);
     s.stop().await;
 }
+
+/// DOMAIN §11: a coordinator works in one health-authority region (`pas_region`): they list
+/// its registrations, their run matches its patients to its providers only, and another
+/// region's runs read as missing; a coordinator without a known region is refused; a
+/// provincial coordinator sees everything.
+#[tokio::test]
+async fn s11_coordinators_work_in_their_region() {
+    let regional = |sub: &str, region: Option<&str>| {
+        let mut c = claims(sub, None, None, &["coordinator"]);
+        c.pas_region = region.map(str::to_owned);
+        sign(c, Algorithm::RS256)
+    };
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let p = world(&s).await; // A1001 in Victoria (vancouver-island), 5 places
+        let island = regional("coord-vi", Some("vancouver-island"));
+        let fraser = regional("coord-fh", Some("fraser"));
+        // A Surrey provider (fraser) with 5 places.
+        let mut surrey_profile = profile(CLINIC);
+        surrey_profile["postal_code"] = json!("V3S 1A1");
+        s.ok(
+            "PUT",
+            "/api/v1/providers/B2002",
+            Some(&p.other_provider),
+            Some(&surrey_profile),
+            StatusCode::OK,
+        )
+        .await;
+        s.ok(
+            "PUT",
+            "/api/v1/providers/B2002/capacity",
+            Some(&p.other_provider),
+            Some(&capacity(5)),
+            StatusCode::OK,
+        )
+        .await;
+        // Victoria: the two-person household; Surrey: three single households.
+        s.ok(
+            "POST",
+            "/api/v1/households",
+            None,
+            Some(&household()),
+            StatusCode::CREATED,
+        )
+        .await;
+        for phn in phns(3, 2_000_000) {
+            let mut m = member("self", &phn, "1990-01-01");
+            m["postal_code"] = json!("V3S 2B2");
+            s.ok(
+                "POST",
+                "/api/v1/households",
+                None,
+                Some(&json!({ "members": [m] })),
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+
+        for (token, code) in [
+            (regional("coord-x", None), "region_required"),
+            (regional("coord-y", Some("atlantis")), "unknown_region"),
+        ] {
+            for (method, path, body) in [
+                ("POST", "/api/v1/match-runs", Some(json!({}))),
+                ("GET", "/api/v1/registrations", None),
+                ("GET", "/api/v1/match-runs/latest", None),
+            ] {
+                let (status, body) = s.call(method, path, Some(&token), body.as_ref()).await;
+                assert_eq!(
+                    (status, body["code"].as_str()),
+                    (StatusCode::FORBIDDEN, Some(code)),
+                    "{path}"
+                );
+            }
+        }
+        let me = s.ok("GET", "/api/v1/me", Some(&fraser), None, StatusCode::OK).await;
+        assert_eq!(me["region"], "fraser");
+        let me = s
+            .ok("GET", "/api/v1/me", Some(&p.coordinator), None, StatusCode::OK)
+            .await;
+        assert_eq!(me["region"], "province");
+
+        let list = |token: String, query: &'static str| {
+            let s = &s;
+            async move {
+                let v = s
+                    .ok(
+                        "GET",
+                        &format!("/api/v1/registrations{query}"),
+                        Some(&token),
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await;
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["community"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(list(fraser.clone(), "").await, ["V3S"; 3]);
+        assert_eq!(list(island.clone(), "").await, ["V8W"; 2]);
+        assert_eq!(list(p.coordinator.clone(), "").await.len(), 5);
+        // Paging within a region: a page of one, twice (the island's rows are not counted).
+        let first = s
+            .ok(
+                "GET",
+                "/api/v1/registrations?limit=1",
+                Some(&fraser),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let after = first[0]["registration_id"].as_str().unwrap();
+        let second = s
+            .ok(
+                "GET",
+                &format!("/api/v1/registrations?limit=2&after={after}"),
+                Some(&fraser),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(second.as_array().unwrap().len(), 2);
+        assert!(second.as_array().unwrap().iter().all(|r| r["community"] == "V3S"));
+
+        let run = s
+            .ok(
+                "POST",
+                "/api/v1/match-runs",
+                Some(&fraser),
+                Some(&json!({ "seed": 1 })),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(run["region"], "fraser");
+        assert_eq!(run["offers"], 3, "{run}");
+        assert_eq!(
+            run["report"]["counts"]["persons"], 3,
+            "only Fraser's patients took part"
+        );
+        assert_eq!(run["report"]["counts"]["places_offered"], 5, "only Fraser's places");
+        let offers = s
+            .ok(
+                "GET",
+                "/api/v1/providers/B2002/offers",
+                Some(&p.other_provider),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(offers.as_array().unwrap().len(), 3);
+        let offers = s
+            .ok(
+                "GET",
+                "/api/v1/providers/A1001/offers",
+                Some(&p.provider),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert!(offers.as_array().unwrap().is_empty(), "{offers}");
+        let fraser_run = run["run_id"].as_str().unwrap().to_owned();
+
+        // Another region's run reads as missing; the provincial coordinator sees it.
+        for path in [
+            format!("/api/v1/match-runs/{fraser_run}"),
+            "/api/v1/match-runs/latest".to_owned(),
+        ] {
+            let (status, body) = s.call("GET", &path, Some(&island), None).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::NOT_FOUND, Some("not_found")),
+                "{path}"
+            );
+        }
+        let seen = s
+            .ok(
+                "GET",
+                "/api/v1/match-runs/latest",
+                Some(&p.coordinator),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(seen["run_id"], fraser_run.as_str());
+
+        let run = s
+            .ok(
+                "POST",
+                "/api/v1/match-runs",
+                Some(&island),
+                Some(&json!({})),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(
+            (run["region"].as_str(), run["offers"].as_u64()),
+            (Some("vancouver-island"), Some(2))
+        );
+        let latest = s
+            .ok("GET", "/api/v1/match-runs/latest", Some(&fraser), None, StatusCode::OK)
+            .await;
+        assert_eq!(latest["run_id"], fraser_run.as_str(), "a region's latest is its own");
+        let run = s
+            .ok(
+                "POST",
+                "/api/v1/match-runs",
+                Some(&p.coordinator),
+                Some(&json!({})),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(
+            (run["region"].as_str(), run["offers"].as_u64()),
+            (Some("province"), Some(0))
+        );
+    }
+}

@@ -328,3 +328,36 @@ fn gaps_prints_communities_and_a_total() {
     let gaps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(gaps.as_array().unwrap().len(), rows.len());
 }
+
+/// `pas regions` prints the built-in health-authority table in the format `pas serve --regions`
+/// reads; a broken table stops `pas serve` before it listens, naming the line and the rule.
+#[test]
+fn regions_print_and_a_broken_table_stops_serve() {
+    let out = pas(&["regions"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let map = pas_core::region::RegionMap::parse_csv(&text).unwrap();
+    assert_eq!(map.regions().count(), 5);
+    assert!(
+        text.starts_with("prefix,region\n") && text.contains("\nV5A,fraser\n"),
+        "{text}"
+    );
+
+    let dir = tmp("regions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = dir.join("regions.csv");
+    std::fs::write(&table, "prefix,region\nV8,island\nV8,coast\n").unwrap();
+    let db = format!("sqlite://{}", dir.join("pas.db").display());
+    let out = pas(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &db,
+        "--regions",
+        table.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3: prefix `V8` was already given on line 2"), "{err}");
+}

@@ -318,7 +318,7 @@ document.getElementById('run').addEventListener('submit', async (ev) => {
     const box = document.getElementById('run-report');
     box.replaceChildren();
     const p = document.createElement('p');
-    p.textContent = `Run ${r.run_id}: ${r.offers} offer(s) made. ${c.persons} people in ${c.units} households took part; `
+    p.textContent = `Run ${r.run_id} (${r.region}): ${r.offers} offer(s) made. ${c.persons} people in ${c.units} households took part; `
       + `${c.matched_persons} matched to ${c.places_used} of ${c.places_offered} open places. `
       + (r.fair ? 'Fair: no one passed over by someone of lower priority, no family split, no usable place left empty.'
         : `NOT FAIR: ${r.report.justified_envy_pairs} envy pairs, ${r.report.families_split} families split, ${r.report.wasted_places} wasted places.`);
@@ -353,6 +353,9 @@ async function refresh() {
   document.getElementById('clinic').hidden = !clinicId;
   if (clinicId) await loadClinic();
   document.getElementById('matching').hidden = !(me.roles.includes('coordinator') || me.roles.includes('admin'));
+  document.getElementById('run-region').textContent = me.region === 'province'
+    ? 'You match the whole province: every waiting patient against every accepting provider.'
+    : me.region ? `You match the ${me.region} health-authority region: its waiting patients against its accepting providers.` : '';
 }
 
 await refresh();

@@ -115,7 +115,7 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
     let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_runs")
         .fetch_one(pool)
         .await?;
-    let last_run = match super::matching::run(&app, "latest").await? {
+    let last_run = match super::matching::run(&app, "latest", &super::Scope::Province).await? {
         Some(run) => {
             let report = super::matching::typed_report(&run).ok_or_else(|| internal("stored report"))?;
             let persons = public_count(report.counts.persons);

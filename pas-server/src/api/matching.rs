@@ -18,13 +18,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent, JourneyState};
 use pas_core::matching::{self, MatchOptions, report::MatchReport};
 use pas_core::provider::Provider;
+use pas_core::region::PROVINCE;
 use pas_core::{ProviderId, RegistrationId, RegistrationInput};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{App, Caller, acting_for, internal, new_id, timestamp};
+use super::{App, Caller, Scope, acting_for, internal, new_id, timestamp};
 use crate::db::{self, StoredRegistration};
 use crate::effects::{self, Who};
 use crate::error::{Error, Problem};
@@ -151,6 +152,8 @@ pub struct RunSummary {
     pub offers: u64,
     /// Whether the independent verifier found the run fair (DOMAIN §6).
     pub fair: bool,
+    /// The health-authority region the run covered, or `province`.
+    pub region: String,
     /// pas-core's §6 report (counts, envy, waste, breakdowns by tier and community).
     #[schema(value_type = Object)]
     pub report: serde_json::Value,
@@ -158,6 +161,14 @@ pub struct RunSummary {
 
 /// The providers a match may use now, with places net of promises.
 pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provider>, Error> {
+    match_providers_where(tx, |_| true).await
+}
+
+/// The providers a match may use now that `keep` keeps, with places net of promises.
+async fn match_providers_where(
+    tx: &mut AnyConnection,
+    keep: impl Fn(&Provider) -> bool,
+) -> Result<Vec<Provider>, Error> {
     let promised = promised(tx, None).await?;
     let rows = sqlx::query("SELECT provider_id, profile, capacity FROM providers WHERE capacity IS NOT NULL")
         .fetch_all(&mut *tx)
@@ -174,6 +185,9 @@ pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provid
             tracing::warn!(provider_id = %id, "stored provider profile no longer valid; left out of the run");
             continue;
         };
+        if !keep(&p) {
+            continue;
+        }
         capacity.apply_to(&mut p);
         p.open_places = p.open_places.saturating_sub(promised.get(&id).copied().unwrap_or(0));
         out.push(p);
@@ -182,7 +196,9 @@ pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provid
 }
 
 /// Start a match run (DOMAIN §5): every waiting registration against every provider's open
-/// places; each matched registration is offered to its provider (§9), the §6 report stored.
+/// places — in the coordinator's health-authority region (their token's `pas_region`; both the
+/// patient's and the provider's postal code must be in it), or province-wide; each matched
+/// registration is offered to its provider (§9), the §6 report stored.
 #[utoipa::path(
     post,
     path = "/api/v1/match-runs",
@@ -192,7 +208,7 @@ pub(crate) async fn match_providers(tx: &mut AnyConnection) -> Result<Vec<Provid
     responses(
         (status = 201, description = "Run done, offers made", body = RunSummary),
         (status = 401, description = "Not logged in, invalid token, or no MFA (`mfa_required`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a coordinator (`forbidden`), or a coordinator without a known region (`region_required`, `unknown_region`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start_run(
@@ -200,7 +216,8 @@ pub async fn start_run(
     caller: Caller,
     body: Result<Json<RunRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
-    let who = caller.coordinator()?;
+    let regions = &app.settings.regions;
+    let (who, scope) = caller.coordinator(regions)?;
     let Json(request) = body?;
     let now = Utc::now();
     let as_of = request.as_of.unwrap_or_else(|| now.date_naive());
@@ -209,12 +226,13 @@ pub async fn start_run(
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
     let waiting = db::registrations_with_status(&mut tx, &["waiting"]).await?;
-    let providers = match_providers(&mut tx).await?;
+    let providers = match_providers_where(&mut tx, |p| scope.covers(regions, &p.postal_code)).await?;
     let mut registrations = Vec::with_capacity(waiting.len());
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
     let mut by_id: HashMap<String, &StoredRegistration> = HashMap::with_capacity(waiting.len());
     for stored in &waiting {
         match stored.validated(as_of)? {
+            (_, Some(r)) if !scope.covers(regions, &r.postal_code) => {}
             (journey, Some(r)) => {
                 if !journey.excluded_providers().is_empty() {
                     excluded.insert(r.registration_id.clone(), journey.excluded_providers().to_vec());
@@ -243,8 +261,8 @@ pub async fn start_run(
     let run_id = new_id();
     let report_json = serde_json::to_value(&report).map_err(internal)?;
     sqlx::query(
-        "INSERT INTO match_runs (run_id, started_by, created_at, as_of, seed, offers, fair, report) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO match_runs (run_id, started_by, created_at, as_of, seed, offers, fair, report, region) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&run_id)
     .bind(&who.actor)
@@ -254,6 +272,7 @@ pub async fn start_run(
     .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
     .bind(i64::from(report.is_fair()))
     .bind(report_json.to_string())
+    .bind(scope.name())
     .execute(&mut *tx)
     .await?;
     for (registration_id, provider_id) in &rows {
@@ -279,11 +298,17 @@ pub async fn start_run(
         &who,
         "match_run",
         &format!("match run {run_id}"),
-        &json!({ "as_of": as_of, "seed": seed, "offers": rows.len(), "fair": report.is_fair() }),
+        &json!({ "as_of": as_of, "seed": seed, "offers": rows.len(), "fair": report.is_fair(), "region": scope.name() }),
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(run_id, offers = rows.len(), fair = report.is_fair(), "match run");
+    tracing::info!(
+        run_id,
+        offers = rows.len(),
+        fair = report.is_fair(),
+        region = scope.name(),
+        "match run"
+    );
     Ok((
         StatusCode::CREATED,
         Json(RunSummary {
@@ -293,6 +318,7 @@ pub async fn start_run(
             seed,
             offers: rows.len() as u64,
             fair: report.is_fair(),
+            region: scope.name().to_owned(),
             report: report_json,
         }),
     ))
@@ -303,12 +329,12 @@ pub async fn start_run(
     get,
     path = "/api/v1/match-runs/{id}",
     tag = "matching",
-    params(("id" = String, Path, description = "Run id, or `latest`")),
+    params(("id" = String, Path, description = "Run id, or `latest` (the latest run the caller may see)")),
     security(("oidc" = [])),
     responses(
         (status = 200, description = "The run", body = RunSummary),
-        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such run", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a coordinator, or no known region", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such run (or another region's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_run(
@@ -316,17 +342,24 @@ pub async fn get_run(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<RunSummary>, Error> {
-    caller.coordinator()?;
-    Ok(Json(run(&app, &id).await?.ok_or(Error::Missing("match run"))?))
+    let (_, scope) = caller.coordinator(&app.settings.regions)?;
+    run(&app, &id, &scope)
+        .await?
+        .ok_or(Error::Missing("match run"))
+        .map(Json)
 }
 
-/// A run by id, or the latest with `latest`.
-pub async fn run(app: &App, id: &str) -> Result<Option<RunSummary>, Error> {
-    let sql = "SELECT run_id, created_at, as_of, seed, offers, fair, report FROM match_runs";
+/// A run by id, or the latest with `latest`, if `scope` sees it (another region's run reads as
+/// missing, so its existence is not told).
+pub async fn run(app: &App, id: &str, scope: &Scope) -> Result<Option<RunSummary>, Error> {
+    let sql = "SELECT run_id, created_at, as_of, seed, offers, fair, report, region FROM match_runs";
     let row = if id == "latest" {
-        sqlx::query(&format!("{sql} ORDER BY created_at DESC, run_id LIMIT 1"))
-            .fetch_optional(app.db.pool())
-            .await?
+        sqlx::query(&format!(
+            "{sql} WHERE ($1 = '{PROVINCE}' OR region = $1) ORDER BY created_at DESC, run_id LIMIT 1"
+        ))
+        .bind(scope.name())
+        .fetch_optional(app.db.pool())
+        .await?
     } else {
         sqlx::query(&format!("{sql} WHERE run_id = $1"))
             .bind(id)
@@ -334,6 +367,10 @@ pub async fn run(app: &App, id: &str) -> Result<Option<RunSummary>, Error> {
             .await?
     };
     let Some(r) = row else { return Ok(None) };
+    let region: String = r.try_get(7)?;
+    if !scope.sees_run(&region) {
+        return Ok(None);
+    }
     let as_of: String = r.try_get(2)?;
     let report: String = r.try_get(6)?;
     Ok(Some(RunSummary {
@@ -343,6 +380,7 @@ pub async fn run(app: &App, id: &str) -> Result<Option<RunSummary>, Error> {
         seed: u64::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
         offers: u64::try_from(r.try_get::<i64, _>(4)?).unwrap_or(0),
         fair: r.try_get::<i64, _>(5)? != 0,
+        region,
         report: serde_json::from_str(&report).map_err(internal)?,
     }))
 }
@@ -667,7 +705,8 @@ pub struct RegistrationFilter {
     pub after: Option<String>,
 }
 
-/// Registrations for coordinators (DOMAIN §11), without PHI.
+/// Registrations for coordinators (DOMAIN §11), without PHI: those whose postal code is in the
+/// coordinator's region (all for a provincial coordinator or an admin).
 #[utoipa::path(
     get,
     path = "/api/v1/registrations",
@@ -676,7 +715,7 @@ pub struct RegistrationFilter {
     security(("oidc" = [])),
     responses(
         (status = 200, description = "Registrations, by id", body = [RegistrationRow]),
-        (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a coordinator, or no known region", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn registrations(
@@ -684,32 +723,55 @@ pub async fn registrations(
     caller: Caller,
     Query(filter): Query<RegistrationFilter>,
 ) -> Result<Json<Vec<RegistrationRow>>, Error> {
-    caller.coordinator()?;
+    let regions = &app.settings.regions;
+    let (_, scope) = caller.coordinator(regions)?;
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM registrations WHERE ($1 = '' OR status = $1) AND registration_id > $2 \
-         ORDER BY registration_id LIMIT $3",
-        db::REGISTRATION_COLUMNS
-    ))
-    .bind(filter.status.unwrap_or_default())
-    .bind(filter.after.unwrap_or_default())
-    .bind(limit)
-    .fetch_all(app.db.pool())
-    .await?;
+    let status = filter.status.unwrap_or_default();
+    let mut after = filter.after.unwrap_or_default();
     let as_of = Utc::now().date_naive();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let stored = StoredRegistration::from_row(row)?;
-        let (journey, registration) = stored.validated(as_of)?;
-        out.push(RegistrationRow {
-            community: registration
-                .map(|r| r.community_or_fsa().to_owned())
-                .unwrap_or_default(),
-            registered_at: timestamp(journey.registered_at()),
-            registration_id: stored.registration_id,
-            household_id: stored.household_id,
-            status: stored.status,
-        });
+    let mut out = Vec::new();
+    // A region's rows are found by reading pages in id order and keeping those in scope (the
+    // region follows from the postal code inside the stored input), until `limit` are kept.
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM registrations WHERE ($1 = '' OR status = $1) AND registration_id > $2 \
+             ORDER BY registration_id LIMIT $3",
+            db::REGISTRATION_COLUMNS
+        ))
+        .bind(&status)
+        .bind(&after)
+        .bind(limit)
+        .fetch_all(app.db.pool())
+        .await?;
+        let full_page = rows.len() as i64 == limit;
+        for row in &rows {
+            let stored = StoredRegistration::from_row(row)?;
+            after.clone_from(&stored.registration_id);
+            let (journey, registration) = stored.validated(as_of)?;
+            let in_scope = match (&scope, &registration) {
+                (Scope::Province, _) => true,
+                (_, Some(r)) => scope.covers(regions, &r.postal_code),
+                (_, None) => false,
+            };
+            if !in_scope {
+                continue;
+            }
+            out.push(RegistrationRow {
+                community: registration
+                    .map(|r| r.community_or_fsa().to_owned())
+                    .unwrap_or_default(),
+                registered_at: timestamp(journey.registered_at()),
+                registration_id: stored.registration_id,
+                household_id: stored.household_id,
+                status: stored.status,
+            });
+            if out.len() as i64 == limit {
+                return Ok(Json(out));
+            }
+        }
+        if !full_page {
+            break;
+        }
     }
     Ok(Json(out))
 }

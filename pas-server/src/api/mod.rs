@@ -13,7 +13,7 @@
 //! | `POST /clinics` | | | | | | | ✓ |
 //! | `PUT /clinics/{id}` | | | | | own clinic | | ✓ |
 //! | `GET /clinics/{id}` | | | ✓ | ✓ | ✓ | ✓ | ✓ |
-//! | match runs (start, read), registrations list | | | | | | ✓ | ✓ |
+//! | match runs (start, read), registrations list | | | | | | own region (`pas_region`) | ✓ |
 //! | outbox, audit trail, party standing | | | | | | | ✓ |
 
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, SecondsFormat, Utc};
 use pas_core::endorsement::{EndorsementBook, Parties, Party, Standing};
+use pas_core::region::{PROVINCE, RegionMap};
 use pas_core::{BcProviderId, Email};
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::{AnyConnection, Row};
@@ -54,6 +55,8 @@ pub struct Settings {
     pub login: Option<LoginConfig>,
     /// The Content-Security-Policy of the pages (allows the token endpoint's origin).
     pub csp: String,
+    /// Health-authority regions (coordinators' scope).
+    pub regions: pas_core::region::RegionMap,
 }
 
 /// How the pages log in: the identity provider's endpoints for the authorization-code flow with
@@ -205,6 +208,38 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
 }
 
+/// Where a coordinator works: one health-authority region, or the whole province.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every region (provincial coordinators and admins).
+    Province,
+    /// One region of the server's region table.
+    Region(String),
+}
+
+impl Scope {
+    /// `province` or the region's name, as stored with a match run.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Province => PROVINCE,
+            Self::Region(r) => r,
+        }
+    }
+
+    /// Whether an address with this postal code is in scope.
+    pub fn covers(&self, regions: &RegionMap, postal_code: &pas_core::PostalCode) -> bool {
+        match self {
+            Self::Province => true,
+            Self::Region(r) => regions.region_of(postal_code) == Some(r.as_str()),
+        }
+    }
+
+    /// Whether a stored run (by its scope name) is visible in this scope.
+    pub fn sees_run(&self, run_region: &str) -> bool {
+        matches!(self, Self::Province) || self.name() == run_region
+    }
+}
+
 /// A provider-side caller: a verified ID token with MFA (DOMAIN §11), and what PAS knows of
 /// the party.
 #[derive(Debug, Clone)]
@@ -247,12 +282,33 @@ impl Caller {
         }
     }
 
-    /// The caller as a coordinator (or admin, who may do everything a coordinator does).
-    pub fn coordinator(&self) -> Result<Who, Error> {
+    /// The caller as a coordinator, with the region they work in (DOMAIN §11): the token's
+    /// `pas_region`, which must be a region of `regions` or `province`. An admin may do
+    /// everything a coordinator does, province-wide.
+    pub fn coordinator(&self, regions: &RegionMap) -> Result<(Who, Scope), Error> {
         if self.has_role("coordinator") {
-            Ok(self.who("coordinator"))
+            let scope = match self.claims.pas_region.as_deref() {
+                None | Some("") => {
+                    return Err(Error::Forbidden(
+                        "region_required",
+                        "a coordinator's token must name their health-authority region (`pas_region`)".to_owned(),
+                    ));
+                }
+                Some(PROVINCE) => Scope::Province,
+                Some(r) if regions.contains(r) => Scope::Region(r.to_owned()),
+                Some(_) => {
+                    return Err(Error::Forbidden(
+                        "unknown_region",
+                        format!(
+                            "pas_region: not a region of this server ({} or `{PROVINCE}`)",
+                            regions.regions().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            };
+            Ok((self.who("coordinator"), scope))
         } else if self.has_role("admin") {
-            Ok(self.who("admin"))
+            Ok((self.who("admin"), Scope::Province))
         } else {
             Err(Error::Forbidden(
                 "forbidden",

@@ -45,6 +45,8 @@ pub struct Me {
     pub acts_for: Vec<String>,
     /// Clinics (facility numbers) whose record the caller keeps as medical director.
     pub director_of: Vec<String>,
+    /// Where a coordinator (or admin) works: their health-authority region, or `province`.
+    pub region: Option<String>,
 }
 
 /// The caller's roles, endorsers and clinics.
@@ -91,6 +93,10 @@ pub async fn me(State(app): State<App>, caller: Caller) -> Result<Json<Me>, Erro
             roles.push(r.to_owned());
         }
     }
+    let region = caller
+        .coordinator(&app.settings.regions)
+        .ok()
+        .map(|(_, scope)| scope.name().to_owned());
     Ok(Json(Me {
         party: caller.party.clone(),
         name: caller.claims.name.clone(),
@@ -98,6 +104,7 @@ pub async fn me(State(app): State<App>, caller: Caller) -> Result<Json<Me>, Erro
         practitioner_number: caller.practitioner().map(str::to_owned),
         acts_for,
         director_of,
+        region,
     }))
 }
 

@@ -118,6 +118,10 @@ pub fn claims(sub: &str, standing: Option<&str>, practitioner: Option<&str>, rol
         licence_standing: standing.map(str::to_owned),
         msp_practitioner_number: practitioner.map(str::to_owned),
         pas_roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        // Coordinators here are provincial; tests of regional scope set their own region.
+        pas_region: roles
+            .contains(&"coordinator")
+            .then(|| pas_core::region::PROVINCE.to_owned()),
         ..Claims::default()
     }
 }
