@@ -20,7 +20,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$pas" serve --listen 127.0.0.1:0 --dev-login --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
+"$pas" serve --listen 127.0.0.1:0 --dev-login --public-cache-secs 0 --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
 pid=$!
 for _ in $(seq 1 200); do
     grep -q 'listening on' "$tmp/out" && break

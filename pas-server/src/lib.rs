@@ -18,6 +18,7 @@ use utoipa::OpenApi;
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod db;
 pub mod effects;
 pub mod error;
@@ -56,6 +57,9 @@ pub struct Config {
     pub background: bool,
     /// Health-authority regions by postal-code prefix (coordinators' scope, DOMAIN §11).
     pub regions: pas_core::region::RegionMap,
+    /// How long the public dashboard's and `/stats`' figures are reused (they scan every
+    /// registration; zero recomputes on every request).
+    pub public_cache: std::time::Duration,
 }
 
 impl Config {
@@ -71,6 +75,7 @@ impl Config {
             max_panel_bytes: 512 * 1024 * 1024,
             background: true,
             regions: pas_core::region::RegionMap::bc_health_authorities(),
+            public_cache: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -261,6 +266,7 @@ impl Server {
                 csp,
                 regions: config.regions.clone(),
             }),
+            public: Arc::new(api::PublicFigures::new(config.public_cache)),
         };
         Ok(Self {
             listener,

@@ -56,6 +56,10 @@ pub struct Args {
     /// of the built-in map of BC's five regional health authorities (`pas regions` prints it).
     #[arg(long, env = "PAS_REGIONS")]
     regions: Option<std::path::PathBuf>,
+    /// Seconds the public dashboard's and /stats' figures are reused before they are computed
+    /// again from every registration (0: every request).
+    #[arg(long, default_value_t = 60)]
+    public_cache_secs: u64,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -90,6 +94,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     config.link_days = args.link_days;
     config.max_panel_bytes = args.max_panel_mib.saturating_mul(1024 * 1024);
+    config.public_cache = std::time::Duration::from_secs(args.public_cache_secs);
     if let Some(path) = &args.regions {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read the region table {}: {e}", path.display()))?;

@@ -585,3 +585,34 @@ async fn s11_dashboard_shows_only_groups_of_ten_or_more() {
         server.stop().await;
     }
 }
+
+/// The public figures read every registration, so a process computes them at most once per
+/// `--public-cache-secs` however many requests come (and the plots reuse the same figures).
+#[tokio::test]
+async fn public_figures_are_computed_at_most_once_per_interval() {
+    for db in backends().await {
+        let server = Running::start_with(&db.url, |c| c.public_cache = std::time::Duration::from_secs(3600)).await;
+        let (_, _, first) = server.get("/api/v1/dashboard").await;
+        let (_, _, stats) = server.get("/api/v1/stats").await;
+        for phn in (4_000_000..).filter_map(pas_core::Phn::from_body).take(10) {
+            let body = json!({ "members": [member("self", &phn.to_string(), "1990-01-01")] });
+            let (status, _, _) = server.post("/api/v1/households", &body).await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let (_, _, again) = server.get("/api/v1/dashboard").await;
+        assert_eq!(again, first, "the same figures within the interval");
+        let (_, _, stats_again) = server.get("/api/v1/stats").await;
+        assert_eq!(stats_again, stats);
+        assert_eq!(stats_again["by_status"]["waiting"], Value::Null);
+        server.stop().await;
+
+        // A process with no interval (the tests' default) sees the ten at once.
+        let server = Running::start(&db.url).await;
+        let (_, _, d) = server.get("/api/v1/dashboard").await;
+        let today = d["figures"]["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(today["on_list"], 10, "{d}");
+        let (_, _, s) = server.get("/api/v1/stats").await;
+        assert_eq!(s["by_status"]["waiting"], 10);
+        server.stop().await;
+    }
+}

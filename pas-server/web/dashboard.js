@@ -53,7 +53,7 @@ const run = document.getElementById('run');
 if (stats.last_run) {
   const r = stats.last_run;
   const p = document.createElement('p');
-  p.textContent = `Run of ${r.as_of}: ${r.fair ? 'fair — no one was passed over by someone of lower priority, no family was split, no usable place was left empty' : 'the fairness check FAILED'}. `
+  p.textContent = `Run of ${r.as_of} (${r.region === 'province' ? 'whole province' : `${r.region} region`}): ${r.fair ? 'fair — no one was passed over by someone of lower priority, no family was split, no usable place was left empty' : 'the fairness check FAILED'}. `
     + `People in the run: ${n(r.persons)}; matched: ${n(r.matched_persons)}`
     + (r.match_rate === null ? '.' : ` (${Math.round(r.match_rate * 100)} %).`);
   run.replaceChildren(p);

@@ -2,6 +2,7 @@
 //! outbox, audit trail, party standing, and running the daily timer on demand.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -21,6 +22,8 @@ use pas_core::dashboard::{MIN_PUBLIC_GROUP, public_count};
 /// Figures about the last match run.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RunFigures {
+    /// The health-authority region the run covered, or `province`.
+    pub region: String,
     /// When (RFC 3339 UTC).
     pub created_at: String,
     /// Reference date.
@@ -43,7 +46,7 @@ pub struct RunFigures {
     pub by_tier: Vec<serde_json::Value>,
 }
 
-/// Public statistics.
+/// Public statistics (recomputed at most once per `--public-cache-secs`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Stats {
     /// When computed (RFC 3339 UTC).
@@ -67,7 +70,11 @@ pub struct Stats {
     tag = "admin",
     responses((status = 200, description = "Aggregates", body = Stats))
 )]
-pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
+pub async fn stats(State(app): State<App>) -> Result<Json<Arc<Stats>>, Error> {
+    Ok(Json(app.public.stats.get_or_try(|| compute_stats(&app)).await?))
+}
+
+async fn compute_stats(app: &App) -> Result<Stats, Error> {
     let pool = app.db.pool();
     let mut by_status = BTreeMap::new();
     for s in pas_core::Status::ALL {
@@ -115,13 +122,14 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
     let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_runs")
         .fetch_one(pool)
         .await?;
-    let last_run = match super::matching::run(&app, "latest", &super::Scope::Province).await? {
+    let last_run = match super::matching::run(app, "latest", &super::Scope::Province).await? {
         Some(run) => {
             let report = super::matching::typed_report(&run).ok_or_else(|| internal("stored report"))?;
             let persons = public_count(report.counts.persons);
             let matched = public_count(report.counts.matched_persons);
             Some(RunFigures {
                 created_at: run.created_at.clone(),
+                region: run.region.clone(),
                 as_of: run.as_of.to_string(),
                 fair: run.fair,
                 persons,
@@ -150,14 +158,14 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Stats>, Error> {
         }
         None => None,
     };
-    Ok(Json(Stats {
+    Ok(Stats {
         computed_at: timestamp(Utc::now()),
         by_status,
         waiting_by_tier,
         accepting_providers: accepting,
         match_runs: u64::try_from(runs).unwrap_or(0),
         last_run,
-    }))
+    })
 }
 
 /// One outbox message.

@@ -3,6 +3,8 @@
 //! figure about persons obeys DOMAIN §11 (groups under 10 are not shown) because pas-core
 //! suppresses it before it reaches this module.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -25,7 +27,8 @@ const WINDOW_DAYS: u32 = 90;
 /// The dashboard's figures.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DashboardView {
-    /// When computed (RFC 3339 UTC).
+    /// When computed (RFC 3339 UTC); figures are recomputed at most once per
+    /// `--public-cache-secs` (default 60).
     pub computed_at: String,
     /// pas-core's dashboard: on the list and attached per month end, median waits by tier and
     /// community (groups under 10 persons are `null` or left out).
@@ -73,8 +76,13 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     tag = "admin",
     responses((status = 200, description = "Figures", body = DashboardView))
 )]
-pub async fn figures(State(app): State<App>) -> Result<Json<DashboardView>, Error> {
-    Ok(Json(compute(&app).await?))
+pub async fn figures(State(app): State<App>) -> Result<Json<Arc<DashboardView>>, Error> {
+    Ok(Json(cached(&app).await?))
+}
+
+/// The figures, recomputed at most once per `--public-cache-secs` ([`crate::cache`]).
+async fn cached(app: &App) -> Result<Arc<DashboardView>, Error> {
+    app.public.dashboard.get_or_try(|| compute(app)).await
 }
 
 fn svg(body: String) -> Response {
@@ -92,13 +100,13 @@ const FONT: &str = "sans-serif";
 
 /// `GET /dashboard/timeline.svg`: persons on the list and attached, per month end.
 pub async fn timeline_svg(State(app): State<App>) -> Result<Response, Error> {
-    let view = compute(&app).await?;
+    let view = cached(&app).await?;
     Ok(svg(timeline(&view.figures).map_err(internal)?))
 }
 
 /// `GET /dashboard/waits.svg`: median days waiting and to attachment, per tier.
 pub async fn waits_svg(State(app): State<App>) -> Result<Response, Error> {
-    let view = compute(&app).await?;
+    let view = cached(&app).await?;
     Ok(svg(waits(&view.figures).map_err(internal)?))
 }
 

@@ -29,6 +29,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::{Auth, Claims, LinkSigner};
+use crate::cache::Cached;
 use crate::db::{Db, DbError};
 use crate::effects::Who;
 use crate::error::{Error, Problem, ProblemField};
@@ -88,6 +89,27 @@ pub struct App {
     pub registrar: crate::registrar::Registrar,
     /// Settings.
     pub settings: Arc<Settings>,
+    /// Public aggregates, computed at most once per interval.
+    pub public: Arc<PublicFigures>,
+}
+
+/// The public aggregates' caches ([`crate::cache`]).
+#[derive(Debug)]
+pub struct PublicFigures {
+    /// `GET /dashboard` and its plots.
+    pub dashboard: Cached<dashboard::DashboardView>,
+    /// `GET /stats`.
+    pub stats: Cached<admin::Stats>,
+}
+
+impl PublicFigures {
+    /// Caches that keep figures for `ttl`.
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            dashboard: Cached::new(ttl),
+            stats: Cached::new(ttl),
+        }
+    }
 }
 
 /// The OpenAPI 3.1 description of this API, generated from the code.

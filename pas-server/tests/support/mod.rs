@@ -171,6 +171,8 @@ pub fn config(url: &str, keys: &Path) -> Config {
         token_endpoint: None,
     });
     c.background = false;
+    // Tests read figures right after changing data.
+    c.public_cache = std::time::Duration::ZERO;
     c
 }
 
