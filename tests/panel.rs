@@ -226,6 +226,17 @@ fn s8_reconciliation_mismatches_and_attached() {
     let r = validate(data.as_bytes(), Some(&registry));
     let ids: Vec<_> = r.attached.iter().map(RegistrationId::as_str).collect();
     assert_eq!(ids, ["R1", "R2", "R4"]);
+    // Each practitioner's part: B9999's row names R1's PHN, which attached through A1234's
+    // earlier row; the parts' attachments add up to the report's.
+    let parts: Vec<_> = r
+        .practitioners
+        .iter()
+        .map(|p| {
+            let ids: Vec<_> = p.attached.iter().map(RegistrationId::as_str).collect();
+            (p.practitioner.as_str(), p.accepted, ids)
+        })
+        .collect();
+    assert_eq!(parts, [("A1234", 5, vec!["R1", "R2", "R4"]), ("B9999", 1, vec![])]);
     let mismatches: Vec<_> = r
         .mismatches
         .iter()
@@ -251,6 +262,7 @@ fn s8_reconciliation_mismatches_and_attached() {
         "conflicts",
         "mismatches",
         "attached",
+        "practitioners",
     ] {
         assert!(v.get(key).is_some(), "{key}");
     }
@@ -345,5 +357,30 @@ proptest! {
         prop_assert_eq!(r.rows as usize, rows.len());
         let rejected_lines: std::collections::BTreeSet<u64> = r.errors.iter().map(|f| f.line()).collect();
         prop_assert_eq!(rejected_lines.len() as u64, r.rejected);
+        // The per-practitioner parts partition the accepted rows, each practitioner once.
+        prop_assert_eq!(r.practitioners.iter().map(|p| p.accepted).sum::<u64>(), r.accepted);
+        let named: std::collections::BTreeSet<_> = r.practitioners.iter().map(|p| p.practitioner).collect();
+        prop_assert_eq!(named.len(), r.practitioners.len());
+    }
+
+    /// With a registry, the parts' attachments are exactly the report's, each once.
+    #[test]
+    fn s8_practitioner_parts_partition_attachments(rows in prop::collection::vec((0..6u32, 0..3usize), 1..40)) {
+        let mut registry = Registry::new();
+        for n in 0..6 {
+            registry.insert(phn(n), entry(&format!("R{n}"), "1980-01-01", "Lee", n != 5));
+        }
+        let mut data = format!("{HEADER}\n");
+        for (n, pr) in &rows {
+            data.push_str(&row(["A1234", "B2222", "C3333"][*pr], &phn(*n).to_string(), "1980-01-01", "2026-01-01"));
+            data.push('\n');
+        }
+        let r = validate(data.as_bytes(), Some(&registry));
+        let mut from_parts: Vec<_> = r.practitioners.iter().flat_map(|p| p.attached.iter().cloned()).collect();
+        let mut all = r.attached.clone();
+        from_parts.sort();
+        all.sort();
+        prop_assert_eq!(from_parts, all);
+        prop_assert_eq!(r.practitioners.iter().map(|p| p.accepted).sum::<u64>(), r.accepted);
     }
 }

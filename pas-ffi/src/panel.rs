@@ -119,6 +119,17 @@ pub struct PanelMismatch {
     pub fields: Vec<String>,
 }
 
+/// One practitioner's part of a panel file.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PanelPractitioner {
+    /// MSP practitioner number.
+    pub practitioner: String,
+    /// Accepted rows naming them.
+    pub accepted: u64,
+    /// Registrations their rows attach (empty without a registry).
+    pub attached: Vec<String>,
+}
+
 /// The §8 report of one panel: counts, every finding in file order, conflicts, mismatches with
 /// the registry and the registrations to attach, plus the same report as pas-core's JSON.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -140,6 +151,9 @@ pub struct PanelReport {
     /// Registrations to move to `attached` (§9), in order of first row (empty without a
     /// registry).
     pub attached: Vec<String>,
+    /// The file per practitioner, in order of their first accepted row: accepted rows (their
+    /// panel size by this file) and the registrations their rows attach.
+    pub practitioners: Vec<PanelPractitioner>,
     /// Notes about the inputs, without PHI: ignored extra columns, the registry's size and
     /// rows left out of it, inactive FHIR members.
     pub notes: Vec<String>,
@@ -217,6 +231,15 @@ fn report_out(r: &core::PanelReport, notes: Vec<String>) -> Result<PanelReport, 
             })
             .collect(),
         attached: r.attached.iter().map(ToString::to_string).collect(),
+        practitioners: r
+            .practitioners
+            .iter()
+            .map(|p| PanelPractitioner {
+                practitioner: p.practitioner.to_string(),
+                accepted: p.accepted,
+                attached: p.attached.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
         notes,
         report_json,
     })

@@ -2028,3 +2028,130 @@ async fn s11_coordinators_work_in_their_region() {
         );
     }
 }
+
+/// DOMAIN §8/§9 with a clinic-wide file: an upload to one practitioner's panel reconciles and
+/// counts only the rows naming that practitioner; rows of others are reported, not attached to
+/// the wrong provider, and attach when uploaded to their own panel.
+#[tokio::test]
+async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let p = world(&s).await;
+        let created = s
+            .ok(
+                "POST",
+                "/api/v1/households",
+                None,
+                Some(&household()),
+                StatusCode::CREATED,
+            )
+            .await;
+        let id = |i: usize| {
+            created["registrations"][i]["registration_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let (self_id, spouse_id) = (id(0), id(1));
+        let today = chrono::Utc::now().date_naive();
+        let file = format!(
+            "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n\
+             A1001,{},Sandhu,Amrit,1980-05-17,female,V8W 1P6,{today}\n\
+             B2002,{},Sandhu,Amrit,1955-02-01,female,V8W 1P6,{today}\n",
+            support::PHN,
+            support::PHN_SPOUSE,
+        );
+        let upload = |provider: &'static str, token: String| {
+            let (s, file) = (&s, file.clone());
+            async move {
+                let r = s
+                    .client
+                    .post(s.url(&format!("/api/v1/providers/{provider}/panel")))
+                    .bearer_auth(token)
+                    .header("content-type", "text/csv")
+                    .body(file)
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, _, body) = support::read(r).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                body
+            }
+        };
+        let a = upload("A1001", p.moa.clone()).await;
+        assert_eq!(a["report"]["accepted"], 2);
+        assert_eq!(
+            a["report"]["attached"],
+            json!([self_id, spouse_id]),
+            "the §8 report names both"
+        );
+        assert_eq!(
+            a["other_practitioners"],
+            json!([{ "practitioner": "B2002", "accepted": 1 }])
+        );
+        let provider = s
+            .ok(
+                "GET",
+                "/api/v1/providers/A1001",
+                Some(&p.provider),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(provider["capacity"]["current_panel_size"], 1, "only A1001's row counts");
+        let v = s
+            .ok(
+                "GET",
+                &format!(
+                    "/api/v1/households/{}?token={}",
+                    created["household_id"].as_str().unwrap(),
+                    created["access_token"].as_str().unwrap()
+                ),
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(v["members"][0]["status"], "attached");
+        assert_eq!(
+            v["members"][1]["status"], "waiting",
+            "B2002's row did not attach to A1001"
+        );
+
+        let b = upload("B2002", p.other_provider.clone()).await;
+        assert_eq!(
+            b["other_practitioners"],
+            json!([{ "practitioner": "A1001", "accepted": 1 }])
+        );
+        let v = s
+            .ok(
+                "GET",
+                &format!(
+                    "/api/v1/households/{}?token={}",
+                    created["household_id"].as_str().unwrap(),
+                    created["access_token"].as_str().unwrap()
+                ),
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(v["members"][1]["status"], "attached");
+        let attached: Vec<Value> = s
+            .ok(
+                "GET",
+                "/api/v1/admin/audit?limit=1000",
+                Some(&p.admin),
+                None,
+                StatusCode::OK,
+            )
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "panel_reconciliation")
+            .cloned()
+            .collect();
+        assert_eq!(attached.len(), 2, "one reconciliation per registration: {attached:?}");
+    }
+}

@@ -164,11 +164,21 @@ document.getElementById('capacity').addEventListener('submit', async (ev) => {
   }
 });
 
-function reportView(r) {
+function reportView(out) {
+  const r = out.report;
+  const own = (r.practitioners || []).find((x) => x.practitioner === out.provider_id);
   const box = document.createElement('div');
   const p = document.createElement('p');
-  p.textContent = `${r.rows} rows: ${r.accepted} accepted, ${r.rejected} rejected; ${r.attached.length} patient(s) from the waitlist now attached.`;
+  p.textContent = `${r.rows} rows: ${r.accepted} accepted, ${r.rejected} rejected; `
+    + `${own ? own.attached.length : 0} patient(s) from the waitlist now attached to ${out.provider_id}.`;
   box.append(p);
+  if (out.other_practitioners.length) {
+    const o = document.createElement('p');
+    o.textContent = 'Rows for other practitioners were checked but not added to this panel: '
+      + out.other_practitioners.map((x) => `${x.practitioner} (${x.accepted} accepted)`).join(', ')
+      + '. Upload them to their own panel.';
+    box.append(o);
+  }
   const findings = [...r.errors.map((f) => ({ ...f, kind: 'error' })), ...r.warnings.map((f) => ({ ...f, kind: 'warning' }))]
     .sort((a, b) => (a.line ?? a.entry ?? 0) - (b.line ?? b.entry ?? 0));
   if (findings.length) {
@@ -207,7 +217,7 @@ document.getElementById('panel').addEventListener('submit', async (ev) => {
     say('Checking the panel…');
     const out = await api('POST', `/api/v1/providers/${actingFor}/panel`, file, { 'content-type': type });
     say('Panel checked.', 'good');
-    document.getElementById('panel-report').replaceChildren(reportView(out.report));
+    document.getElementById('panel-report').replaceChildren(reportView(out));
     await loadPractice();
   } catch (e) {
     showProblem(e, 'panel');

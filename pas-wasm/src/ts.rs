@@ -690,6 +690,20 @@ pub struct PanelReport {
     pub mismatches: Vec<PanelMismatch>,
     /// Registrations to move to `attached` (§9).
     pub attached: Vec<String>,
+    /// The file per practitioner, in order of their first accepted row.
+    pub practitioners: Vec<PanelPractitioner>,
+}
+
+/// One practitioner's part of a panel file.
+#[derive(Tsify, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PanelPractitioner {
+    /// MSP practitioner number.
+    pub practitioner: String,
+    /// Accepted rows naming them (their panel size by this file).
+    pub accepted: u64,
+    /// Registrations their rows attach (empty in the JS functions: no registry).
+    pub attached: Vec<String>,
 }
 
 // ---- errors -----------------------------------------------------------------------------

@@ -269,6 +269,22 @@ pub struct PanelReport {
     pub mismatches: Vec<Mismatch>,
     /// Registrations to move to `attached` (§9 panel reconciliation), in order of first row.
     pub attached: Vec<RegistrationId>,
+    /// The file per practitioner, in order of their first accepted row: a file may hold several
+    /// practitioners' panels (a clinic's EMR export), and each panel's size and attachments are
+    /// its own practitioner's. (An addition to §8's report.)
+    pub practitioners: Vec<PractitionerPanel>,
+}
+
+/// One practitioner's part of a panel file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PractitionerPanel {
+    /// The MSP practitioner number on the rows.
+    pub practitioner: PractitionerNumber,
+    /// Accepted rows naming them: their panel size by this file.
+    pub accepted: u64,
+    /// The registrations their rows attach (a subset of the report's `attached`: a PHN on two
+    /// practitioners' panels attaches through the first accepted row).
+    pub attached: Vec<RegistrationId>,
 }
 
 impl PanelReport {
@@ -305,6 +321,10 @@ pub struct PanelCheck<'r> {
     pointers: Vec<(usize, String)>,
     /// Registry entries to attach (by index), deduplicated.
     attach: Vec<bool>,
+    /// Packed practitioner → index in `report.practitioners`, and the last one looked up (rows
+    /// usually come grouped by practitioner, so most rows skip the map).
+    practitioner_index: FxHashMap<u32, usize>,
+    last_practitioner: Option<(u32, usize)>,
     report: PanelReport,
     /// Error findings of the current row, before we know whether it is a duplicate.
     row_errors: usize,
@@ -355,6 +375,8 @@ impl<'r> PanelCheck<'r> {
             others: FxHashMap::default(),
             pointers: Vec::new(),
             attach: registry.map_or_else(Vec::new, |r| vec![false; r.len()]),
+            practitioner_index: FxHashMap::default(),
+            last_practitioner: None,
             report: PanelReport::default(),
             row_errors: 0,
         }
@@ -429,14 +451,19 @@ impl<'r> PanelCheck<'r> {
             self.report.rejected += 1;
             return None;
         }
-        if !self.record(at, practitioner, phn) {
+        let packed = pack(practitioner);
+        if !self.record(at, packed, phn) {
             self.error(at, "phn", ErrorCode::DuplicateInPanel, Some(phn));
             self.report.rejected += 1;
             return None;
         }
         self.report.accepted += 1;
+        let slot = self.practitioner_slot(practitioner, packed);
+        if let Some(part) = self.report.practitioners.get_mut(slot) {
+            part.accepted += 1;
+        }
         if let Some(registry) = self.registry {
-            self.reconcile(registry, at, phn, birth_date, family_name);
+            self.reconcile(registry, at, phn, birth_date, family_name, slot);
         }
         Some(PanelRow {
             practitioner,
@@ -538,9 +565,9 @@ impl<'r> PanelCheck<'r> {
         }
     }
 
-    /// Records an accepted (practitioner, PHN); `false` when that pair was seen before.
-    fn record(&mut self, at: &Location, practitioner: PractitionerNumber, phn: Phn) -> bool {
-        let p = pack(practitioner);
+    /// Records an accepted (practitioner, packed as `p`, PHN); `false` when that pair was seen
+    /// before.
+    fn record(&mut self, at: &Location, p: u32, phn: Phn) -> bool {
         let line = match at {
             Location::Line { line } => u32::try_from(*line).unwrap_or(u32::MAX),
             Location::Entry { entry, pointer } => {
@@ -570,7 +597,36 @@ impl<'r> PanelCheck<'r> {
         }
     }
 
-    fn reconcile(&mut self, registry: &Registry, at: &Location, phn: Phn, birth_date: BirthDate, family_name: &str) {
+    /// The index of `practitioner`'s (packed as `p`) part of the report, added on their first
+    /// accepted row.
+    fn practitioner_slot(&mut self, practitioner: PractitionerNumber, p: u32) -> usize {
+        if let Some((last, slot)) = self.last_practitioner
+            && last == p
+        {
+            return slot;
+        }
+        let parts = &mut self.report.practitioners;
+        let slot = *self.practitioner_index.entry(p).or_insert_with(|| {
+            parts.push(PractitionerPanel {
+                practitioner,
+                accepted: 0,
+                attached: Vec::new(),
+            });
+            parts.len() - 1
+        });
+        self.last_practitioner = Some((p, slot));
+        slot
+    }
+
+    fn reconcile(
+        &mut self,
+        registry: &Registry,
+        at: &Location,
+        phn: Phn,
+        birth_date: BirthDate,
+        family_name: &str,
+        practitioner_slot: usize,
+    ) {
         let Some((index, entry)) = registry.get(phn) else {
             return;
         };
@@ -597,6 +653,9 @@ impl<'r> PanelCheck<'r> {
             if !*flag {
                 *flag = true;
                 self.report.attached.push(entry.registration_id.clone());
+                if let Some(part) = self.report.practitioners.get_mut(practitioner_slot) {
+                    part.attached.push(entry.registration_id.clone());
+                }
             }
         }
     }

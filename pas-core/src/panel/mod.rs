@@ -31,6 +31,11 @@
 //!   (`demographic_mismatch`: birth date, family name trimmed and case-insensitive); the
 //!   registration is attached when it is non-terminal, as §8 says, even with a mismatch —
 //!   the mismatch is listed so the clinic can check it.
+//! * A file may hold several practitioners' panels (a clinic's EMR export). The report adds
+//!   `practitioners` to §8's keys: per practitioner, in order of their first accepted row, the
+//!   accepted rows naming them and the registrations their rows attach — so a server keeps each
+//!   panel's size and attachments with its own practitioner. A PHN on two practitioners' panels
+//!   attaches through the first accepted row.
 //!
 //! ```
 //! use chrono::NaiveDate;
@@ -59,6 +64,7 @@ mod registry;
 
 pub use self::check::{
     Conflict, Finding, Location, Mismatch, PanelCheck, PanelFields, PanelGender, PanelReport, PanelRow, PanelRowOwned,
+    PractitionerPanel,
 };
 pub use self::csv::{PANEL_COLUMNS, PANEL_OPTIONAL_COLUMNS, PanelReader, read_panel};
 pub use self::registry::{Registry, RegistryEntry};

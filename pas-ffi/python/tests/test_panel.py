@@ -137,6 +137,10 @@ def test_s8_conflicts_mismatches_and_attached(registry_csv):
     assert [(m.line, m.code, m.masked_phn, m.registration_id, m.fields) for m in r.mismatches] == [
         (10, "demographic_mismatch", "*******045", "R2", ["birth_date", "family_name"])]
     assert r.attached == ["R1", "R2"]
+    # Per practitioner: A1234's rows 2, 10, 12 attach R1 and R2; B2345's row 4 names R1's PHN
+    # too, but R1 attaches through the first accepted row.
+    assert [(p.practitioner, p.accepted, p.attached) for p in r.practitioners] == [
+        ("A1234", 3, ["R1", "R2"]), ("B2345", 1, [])]
     assert "registry patients.csv: 3 PHNs from 4 rows (1 invalid rows left out)" in r.notes
     # Without a registry: no reconciliation, the same row codes.
     plain = pas.validate_panel_bytes(PANEL, pas.PanelFormat.CSV, AS_OF)
@@ -148,7 +152,10 @@ def test_s8_report_json_is_the_s8_json():
     r = pas.validate_panel_bytes(PANEL, pas.PanelFormat.CSV, AS_OF)
     doc = json.loads(r.report_json)
     assert set(doc) == {"rows", "accepted", "rejected", "errors", "warnings", "conflicts",
-                        "mismatches", "attached"}
+                        "mismatches", "attached", "practitioners"}
+    assert doc["practitioners"] == [
+        {"practitioner": "A1234", "accepted": 3, "attached": []},
+        {"practitioner": "B2345", "accepted": 1, "attached": []}]
     assert doc["errors"][0] == {"line": 3, "field": "phn", "code": "duplicate_in_panel",
                                 "phn": "*******215"}
     assert [(e["line"], e["field"], e["code"]) for e in doc["errors"]] == EXPECTED_ERRORS

@@ -581,9 +581,51 @@ pub struct PanelUploaded {
     /// When (RFC 3339 UTC).
     pub created_at: String,
     /// pas-core's §8 report (rows, accepted, rejected, errors and warnings with lines,
-    /// conflicts, mismatches, attached registration ids); PHNs masked.
+    /// conflicts, mismatches, attached registration ids, the file per practitioner); PHNs
+    /// masked.
     #[schema(value_type = Object)]
     pub report: serde_json::Value,
+    /// Practitioners other than this one named on accepted rows: their rows were validated
+    /// but neither reconciled nor counted here (upload them to their own panel).
+    pub other_practitioners: Vec<OtherPractitioner>,
+}
+
+/// Accepted rows of a panel file that name another practitioner.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OtherPractitioner {
+    /// MSP practitioner number.
+    pub practitioner: String,
+    /// Accepted rows naming them.
+    pub accepted: u64,
+}
+
+impl PanelUploaded {
+    fn new(
+        report_id: String,
+        provider_id: String,
+        format: String,
+        created_at: String,
+        report: serde_json::Value,
+    ) -> Self {
+        let other_practitioners = report["practitioners"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["practitioner"].as_str() != Some(provider_id.as_str()))
+            .map(|p| OtherPractitioner {
+                practitioner: p["practitioner"].as_str().unwrap_or_default().to_owned(),
+                accepted: p["accepted"].as_u64().unwrap_or(0),
+            })
+            .collect();
+        Self {
+            report_id,
+            provider_id,
+            format,
+            created_at,
+            report,
+            other_practitioners,
+        }
+    }
 }
 
 enum Format {
@@ -604,9 +646,10 @@ async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
 
 /// Upload a panel (CSV `panel.csv` or FHIR R4 JSON, chosen by `Content-Type`: `text/csv`, or
 /// `application/fhir+json` / `application/json`). The body is streamed into pas-core's
-/// validator; the §8 report is stored; registrations whose PHN is on an accepted row move to
-/// `attached` (§9 panel reconciliation); the accepted row count becomes the provider's current
-/// panel size.
+/// validator; the §8 report is stored; registrations whose PHN is on an accepted row naming
+/// this practitioner move to `attached` (§9 panel reconciliation), and the count of those rows
+/// becomes the provider's current panel size. Rows naming another practitioner (a clinic-wide
+/// export) are validated and reported, but neither reconciled nor counted here.
 #[utoipa::path(
     post,
     path = "/api/v1/providers/{id}/panel",
@@ -699,7 +742,8 @@ pub async fn upload_panel(
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
     let mut attached = 0i64;
-    for registration_id in &report.attached {
+    let own = report.practitioners.iter().find(|p| p.practitioner == practitioner);
+    for registration_id in own.map_or(&[][..], |p| p.attached.as_slice()) {
         let Some(stored) = db::registration(&mut tx, registration_id.as_str()).await? else {
             continue;
         };
@@ -734,7 +778,7 @@ pub async fn upload_panel(
         .await?;
     if let Some(Some(c)) = capacity {
         let mut input: CapacityInput = serde_json::from_str(&c).map_err(internal)?;
-        input.current_panel_size = report.accepted.to_string();
+        input.current_panel_size = own.map_or(0, |p| p.accepted).to_string();
         sqlx::query("UPDATE providers SET capacity = $1, panel_size_at = $2, updated_at = $2 WHERE provider_id = $3")
             .bind(serde_json::to_string(&input).map_err(internal)?)
             .bind(&at)
@@ -754,13 +798,13 @@ pub async fn upload_panel(
     tracing::info!(report_id, rows = report.rows, attached, "panel uploaded");
     Ok((
         StatusCode::CREATED,
-        Json(PanelUploaded {
+        Json(PanelUploaded::new(
             report_id,
-            provider_id: id,
-            format: if is_csv { "csv" } else { "fhir" }.to_owned(),
-            created_at: at,
-            report: report_json,
-        }),
+            id,
+            if is_csv { "csv" } else { "fhir" }.to_owned(),
+            at,
+            report_json,
+        )),
     ))
 }
 
@@ -800,11 +844,11 @@ pub async fn panel_report(
     let provider_id: String = row.try_get(0)?;
     acting_for(&app, &caller, &provider_id).await?;
     let report: String = row.try_get(3)?;
-    Ok(Json(PanelUploaded {
-        report_id: id,
+    Ok(Json(PanelUploaded::new(
+        id,
         provider_id,
-        format: row.try_get(1)?,
-        created_at: row.try_get(2)?,
-        report: serde_json::from_str(&report).map_err(internal)?,
-    }))
+        row.try_get(1)?,
+        row.try_get(2)?,
+        serde_json::from_str(&report).map_err(internal)?,
+    )))
 }
