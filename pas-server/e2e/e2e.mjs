@@ -274,6 +274,19 @@ try {
   await page.waitForFunction(() => document.getElementById('message').textContent === 'Clinic record saved.');
   res = await fetch(`${base}/api/v1/clinics/F1234`, { headers: as(admin) });
   ok((await res.json()).hours.includes('Sa 09:00-12:00'), 'the new hours are stored');
+  // A director of two clinics chooses which record to keep.
+  res = await fetch(`${base}/api/v1/clinics`, {
+    method: 'POST', headers: as(admin), body: JSON.stringify({
+      facility_number: 'F5678', name: 'Hillside Health Centre', address: '2 Hill St, Victoria', phone: '250-555-0199',
+      hours: 'Mo-Fr 09:00-16:00', members: [{ party: 'dev-director', roles: 'medical_director' }],
+    }),
+  });
+  ok(res.status === 201, 'the admin adds a second clinic with the same director');
+  await page.reload();
+  await page.waitForFunction(() => !document.getElementById('clinic-choice').hidden && document.getElementById('cl-name').value !== '');
+  await page.selectOption('#clinic-select', 'F5678');
+  await page.waitForFunction(() => document.getElementById('cl-name').value === 'Hillside Health Centre');
+  ok(true, 'the director switches to the second clinic\'s record');
 
   // Ten and more attachments make the dashboard show them (§11): households near the physician
   // register, a match offers them, the physician accepts and bills 98990 for each.

@@ -291,6 +291,10 @@ document.getElementById('endorse').addEventListener('submit', async (ev) => {
 // ---- clinic (medical directors) ---------------------------------------------------------
 
 let clinicId = null;
+document.getElementById('clinic-select').addEventListener('change', async (ev) => {
+  clinicId = ev.target.value;
+  await loadClinic();
+});
 async function loadClinic() {
   const c = await api('GET', `/api/v1/clinics/${clinicId}`);
   document.getElementById('cl-name').value = c.clinic.name;
@@ -359,9 +363,16 @@ async function refresh() {
   }
   document.getElementById('endorsements').hidden = false;
   await loadEndorsements();
-  clinicId = me.director_of[0] || null;
+  // A medical director may keep several clinics' records: one at a time, chosen here.
+  clinicId = me.director_of.includes(clinicId) ? clinicId : (me.director_of[0] || null);
+  const clinics = document.getElementById('clinic-select');
+  clinics.replaceChildren(...me.director_of.map((c) => Object.assign(document.createElement('option'), { value: c, textContent: c })));
+  document.getElementById('clinic-choice').hidden = me.director_of.length < 2;
   document.getElementById('clinic').hidden = !clinicId;
-  if (clinicId) await loadClinic();
+  if (clinicId) {
+    clinics.value = clinicId;
+    await loadClinic();
+  }
   document.getElementById('matching').hidden = !(me.roles.includes('coordinator') || me.roles.includes('admin'));
   document.getElementById('run-region').textContent = me.region === 'province'
     ? 'You match the whole province: every waiting patient against every accepting provider.'
