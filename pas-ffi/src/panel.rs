@@ -29,8 +29,9 @@ pub enum PanelFormat {
     Csv,
     /// A FHIR R4 `Bundle` (type `message` or `collection`) or a standalone `Group`, as JSON.
     Fhir,
-    /// FHIR when the path ends in `.json` (any case), or when the content's first character
-    /// after an optional UTF-8 BOM and white space is `{`; CSV otherwise.
+    /// pas-core's rule (`PanelFormat` in `pas_core::panel`): FHIR when the path ends in
+    /// `.json`, CSV when it ends in `.csv` (any case); otherwise FHIR when the content's first
+    /// character after an optional UTF-8 BOM and white space is `{`, else CSV.
     Auto,
 }
 
@@ -254,9 +255,8 @@ struct Source {
     name: String,
     total: u64,
     input: Box<dyn Read>,
-    /// The first bytes, for `Auto` (already consumed from `input`).
-    head: Vec<u8>,
-    json_name: bool,
+    /// A file's name, whose extension may tell the format (bytes have none).
+    file_name: Option<String>,
 }
 
 /// A FHIR document error: pas-core's stable code (`invalid_json`, `invalid_fhir`,
@@ -276,13 +276,11 @@ impl Source {
         let name = file_name(path);
         let file = File::open(path).map_err(|e| PasError::unreadable(&name, &e))?;
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let json_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         Ok(Self {
+            file_name: Some(name.clone()),
             name,
             total,
             input: Box::new(BufReader::with_capacity(1 << 20, file)),
-            head: Vec::new(),
-            json_name,
         })
     }
 
@@ -291,39 +289,31 @@ impl Source {
             name: String::new(),
             total: bytes.len() as u64,
             input: Box::new(std::io::Cursor::new(bytes)),
-            head: Vec::new(),
-            json_name: false,
+            file_name: None,
         }
     }
 
-    /// Decide the format; reads (and keeps) the first bytes when it has to look.
+    /// Decide the format by pas-core's one rule ([`core::PanelFormat`]): the explicit choice,
+    /// else the file name, else the first bytes (read and kept for the reader).
     fn format(&mut self, format: PanelFormat) -> Result<PanelFormat, PasError> {
-        if format != PanelFormat::Auto {
-            return Ok(format);
-        }
-        if self.json_name {
-            return Ok(PanelFormat::Fhir);
-        }
-        let mut chunk = [0u8; 512];
-        // Read until a character that is not white space (or a BOM), or the end.
-        loop {
-            let n = self
-                .input
-                .read(&mut chunk)
-                .map_err(|e| PasError::unreadable(&self.name, &e))?;
-            match chunk.get(..n) {
-                Some(read) if n > 0 => self.head.extend_from_slice(read),
-                _ => return Ok(PanelFormat::Csv),
+        let explicit = match format {
+            PanelFormat::Csv => Some(core::PanelFormat::Csv),
+            PanelFormat::Fhir => Some(core::PanelFormat::Fhir),
+            PanelFormat::Auto => None,
+        };
+        let decided = match core::PanelFormat::declared(explicit, None, self.file_name.as_deref()) {
+            Some(f) => f,
+            None => {
+                let input = std::mem::replace(&mut self.input, Box::new(std::io::empty()));
+                let (f, reader) = core::PanelFormat::sniff(input).map_err(|e| PasError::unreadable(&self.name, &e))?;
+                self.input = Box::new(reader);
+                f
             }
-            let body = self.head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.head);
-            if let Some(first) = body.iter().find(|b| !b.is_ascii_whitespace()) {
-                return Ok(if *first == b'{' {
-                    PanelFormat::Fhir
-                } else {
-                    PanelFormat::Csv
-                });
-            }
-        }
+        };
+        Ok(match decided {
+            core::PanelFormat::Csv => PanelFormat::Csv,
+            core::PanelFormat::Fhir => PanelFormat::Fhir,
+        })
     }
 
     fn name_for(&mut self, format: PanelFormat) {
@@ -336,9 +326,9 @@ impl Source {
         }
     }
 
-    /// The input from its first byte (the sniffed head, then the rest).
+    /// The input from its first byte.
     fn reader(self) -> (String, u64, impl Read) {
-        (self.name, self.total, std::io::Cursor::new(self.head).chain(self.input))
+        (self.name, self.total, self.input)
     }
 }
 

@@ -13,7 +13,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use pas_core::ErrorCode;
-use pas_core::panel::{PanelReport, Registry, read_panel};
+use pas_core::panel::{PanelFormat, PanelReport, Registry, read_panel};
 
 /// The panel's format.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,7 +29,8 @@ pub enum Format {
 pub struct Args {
     /// The panel file.
     file: PathBuf,
-    /// Its format (default: `fhir` for a `.json` file, else `csv`).
+    /// Its format (default: by pas-core's rule — `.json` is FHIR, `.csv` is CSV, any other name
+    /// by its first character: `{` is FHIR).
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// patients.csv of the registry, to report `demographic_mismatch` and the registrations to
@@ -52,13 +53,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         None => None,
         Some(path) => Some(load_registry(path, as_of)?),
     };
-    let format = args.format.unwrap_or_else(|| {
-        let json = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if json { Format::Fhir } else { Format::Csv }
+    let explicit = args.format.map(|f| match f {
+        Format::Csv => PanelFormat::Csv,
+        Format::Fhir => PanelFormat::Fhir,
     });
+    let name = args.file.file_name().and_then(|n| n.to_str());
+    let format = match PanelFormat::declared(explicit, None, name) {
+        Some(f) => f,
+        None => {
+            let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+            PanelFormat::sniff(file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?
+                .0
+        }
+    };
     let report = match format {
-        Format::Csv => validate_csv(&args.file, as_of, registry.as_ref())?,
-        Format::Fhir => validate_fhir(&args.file, as_of, registry.as_ref())?,
+        PanelFormat::Csv => validate_csv(&args.file, as_of, registry.as_ref())?,
+        PanelFormat::Fhir => validate_fhir(&args.file, as_of, registry.as_ref())?,
     };
     write_report(&report, args.out.as_deref())?;
     summary(&args.file, &report, started);

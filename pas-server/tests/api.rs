@@ -2119,6 +2119,7 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
         );
 
         let b = upload("B2002", p.other_provider.clone()).await;
+        assert_eq!(b["format"], "csv");
         assert_eq!(
             b["other_practitioners"],
             json!([{ "practitioner": "A1001", "accepted": 1 }])
@@ -2153,5 +2154,59 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
             .cloned()
             .collect();
         assert_eq!(attached.len(), 2, "one reconciliation per registration: {attached:?}");
+    }
+}
+
+/// pas-core's one format rule at the server: a generic or missing media type is decided by the
+/// first bytes, so a FHIR Bundle sent as `application/octet-stream` (or with no type) is read as
+/// FHIR and a CSV as CSV; an explicit type decides.
+#[tokio::test]
+async fn s8_panel_format_by_media_type_else_by_content() {
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/fhir/message-bundle.json"
+    ))
+    .unwrap();
+    let csv = "msp_practitioner_number,phn,family_name,given_name,birth_date\nA1234,9698658215,Lee,Ann,1980-01-01\n";
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let token = sign(claims("prov-a", Some("good"), Some("A1234"), &[]), Algorithm::RS256);
+        for (content_type, body, format, accepted) in [
+            (Some("application/octet-stream"), fixture.clone(), "fhir", 3),
+            (None, fixture.clone(), "fhir", 3),
+            (Some("text/plain; charset=utf-8"), csv.as_bytes().to_vec(), "csv", 1),
+            (Some("application/fhir+json"), fixture.clone(), "fhir", 3),
+        ] {
+            let mut request = s
+                .client
+                .post(s.url("/api/v1/providers/A1234/panel"))
+                .bearer_auth(&token)
+                .body(body);
+            if let Some(t) = content_type {
+                request = request.header("content-type", t);
+            }
+            let (status, _, v) = support::read(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::CREATED, "{content_type:?}: {v}");
+            assert_eq!(
+                (v["format"].as_str(), v["report"]["accepted"].as_u64()),
+                (Some(format), Some(accepted)),
+                "{content_type:?}"
+            );
+        }
+        // An explicit CSV type is believed: the FHIR document is then not a usable panel.csv.
+        let r = s
+            .client
+            .post(s.url("/api/v1/providers/A1234/panel"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(fixture.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, _, v) = support::read(r).await;
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("file_rejected"))
+        );
     }
 }

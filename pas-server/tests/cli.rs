@@ -361,3 +361,31 @@ fn regions_print_and_a_broken_table_stops_serve() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("line 3: prefix `V8` was already given on line 2"), "{err}");
 }
+
+/// `pas validate-panel` follows pas-core's format rule: a file name without `.csv`/`.json` is
+/// read by its first character (`{` → FHIR), and `--format` overrides.
+#[test]
+fn validate_panel_sniffs_a_file_without_an_extension() {
+    let dir = tmp("sniff");
+    std::fs::create_dir_all(&dir).unwrap();
+    let export = dir.join("emr-export");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/fhir/message-bundle.json"
+        ),
+        &export,
+    )
+    .unwrap();
+    let path = export.to_str().unwrap();
+    let out = pas(&["validate-panel", path, "--as-of", "2026-11-25"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["rows"].as_u64(), report["accepted"].as_u64()),
+        (Some(8), Some(3))
+    );
+    let out = pas(&["validate-panel", path, "--format", "csv", "--as-of", "2026-11-25"]);
+    assert!(!out.status.success(), "a FHIR document is not a panel.csv");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a usable panel.csv"));
+}

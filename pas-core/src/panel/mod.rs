@@ -60,6 +60,7 @@
 mod check;
 mod csv;
 pub mod fhir;
+mod format;
 mod registry;
 
 pub use self::check::{
@@ -67,4 +68,5 @@ pub use self::check::{
     PractitionerPanel,
 };
 pub use self::csv::{PANEL_COLUMNS, PANEL_OPTIONAL_COLUMNS, PanelReader, read_panel};
+pub use self::format::PanelFormat;
 pub use self::registry::{Registry, RegistryEntry};

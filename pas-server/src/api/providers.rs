@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use pas_core::attachment::JourneyEvent;
-use pas_core::panel::{PanelReport, Registry};
+use pas_core::panel::{PanelFormat, PanelReport, Registry};
 use pas_core::provider::{Provider, ProviderInput};
 use pas_core::registry::{CapacityInput, Clinic, ClinicInput, ClinicRole, ProviderCapacity};
 use pas_core::{BcProviderId, FieldRule, PractitionerNumber};
@@ -628,11 +628,6 @@ impl PanelUploaded {
     }
 }
 
-enum Format {
-    Csv,
-    Fhir,
-}
-
 /// The non-terminal registrations, for reconciliation (§8).
 async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
     let mut conn = db.pool().acquire().await?;
@@ -644,8 +639,9 @@ async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
     Ok(regs.iter().collect())
 }
 
-/// Upload a panel (CSV `panel.csv` or FHIR R4 JSON, chosen by `Content-Type`: `text/csv`, or
-/// `application/fhir+json` / `application/json`). The body is streamed into pas-core's
+/// Upload a panel (CSV `panel.csv` or FHIR R4 JSON, chosen by `Content-Type` — `text/csv`, or
+/// `application/fhir+json` / `application/json`; with no type, `application/octet-stream` or
+/// `text/plain`, by the first character: `{` is FHIR). The body is streamed into pas-core's
 /// validator; the §8 report is stored; registrations whose PHN is on an accepted row naming
 /// this practitioner move to `attached` (§9 panel reconciliation), and the count of those rows
 /// becomes the provider's current panel size. Rows naming another practitioner (a clinic-wide
@@ -661,7 +657,7 @@ async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
         (status = 201, description = "Validated and reconciled", body = PanelUploaded),
         (status = 403, description = "Not this provider nor their endorsed staff", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the server's limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither CSV nor FHIR JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A media type other than CSV, FHIR JSON, octet-stream or plain text (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a panel at all: missing columns, not FHIR (`file_rejected`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -676,26 +672,26 @@ pub async fn upload_panel(
     let who = acting_for(&app, &caller, &id).await?;
     let practitioner = PractitionerNumber::parse(&id)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![e.at("provider_id")])))?;
-    let content_type = headers
+    let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+        .unwrap_or("");
+    // pas-core's rule: a media type naming CSV or FHIR decides; with none, or a generic one
+    // (what `curl --data-binary` or a browser may send), the first bytes do.
+    let declared = PanelFormat::from_media_type(media_type);
+    let essence = media_type
         .split(';')
         .next()
-        .unwrap_or("")
+        .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let format = match content_type.as_str() {
-        "text/csv" => Format::Csv,
-        "application/fhir+json" | "application/json" => Format::Fhir,
-        _ => {
-            return Err(Error::Body(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send panel.csv as text/csv or a FHIR R4 panel as application/fhir+json",
-            ));
-        }
-    };
+    if declared.is_none() && !matches!(essence.as_str(), "" | "application/octet-stream" | "text/plain") {
+        return Err(Error::Body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send panel.csv as text/csv or a FHIR R4 panel as application/fhir+json",
+        ));
+    }
     let now = Utc::now();
     let as_of = options.as_of.unwrap_or_else(|| now.date_naive());
     let registry = registry(&app.db, as_of).await?;
@@ -721,9 +717,15 @@ pub async fn upload_panel(
             })
         });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let is_csv = matches!(format, Format::Csv);
-    let outcome = tokio::task::spawn_blocking(move || -> Result<PanelReport, String> {
-        validate(reader, is_csv, as_of, &registry)
+    let outcome = tokio::task::spawn_blocking(move || -> Result<(PanelFormat, PanelReport), String> {
+        let (format, reader): (PanelFormat, Box<dyn Read>) = match declared {
+            Some(f) => (f, Box::new(reader)),
+            None => {
+                let (f, r) = PanelFormat::sniff(reader).map_err(|e| e.to_string())?;
+                (f, Box::new(r))
+            }
+        };
+        Ok((format, validate(reader, format, as_of, &registry)?))
     })
     .await
     .map_err(internal)?;
@@ -734,7 +736,8 @@ pub async fn upload_panel(
             format!("a panel upload may hold at most {limit} bytes"),
         ));
     }
-    let report = outcome.map_err(|e| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e))?;
+    let (format, report) =
+        outcome.map_err(|e| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e))?;
 
     let at = timestamp(now);
     let report_id = new_id();
@@ -763,7 +766,7 @@ pub async fn upload_panel(
     .bind(&id)
     .bind(&who.actor)
     .bind(&at)
-    .bind(if is_csv { "csv" } else { "fhir" })
+    .bind(format.as_str())
     .bind(i64::try_from(report.rows).unwrap_or(i64::MAX))
     .bind(i64::try_from(report.accepted).unwrap_or(i64::MAX))
     .bind(i64::try_from(report.rejected).unwrap_or(i64::MAX))
@@ -801,15 +804,20 @@ pub async fn upload_panel(
         Json(PanelUploaded::new(
             report_id,
             id,
-            if is_csv { "csv" } else { "fhir" }.to_owned(),
+            format.as_str().to_owned(),
             at,
             report_json,
         )),
     ))
 }
 
-fn validate<R: Read>(reader: R, csv: bool, as_of: NaiveDate, registry: &Registry) -> Result<PanelReport, String> {
-    if csv {
+fn validate<R: Read>(
+    reader: R,
+    format: PanelFormat,
+    as_of: NaiveDate,
+    registry: &Registry,
+) -> Result<PanelReport, String> {
+    if format == PanelFormat::Csv {
         let mut panel = pas_core::panel::read_panel(reader, as_of, Some(registry)).map_err(|e| e.to_string())?;
         panel.read_to_end().map_err(|e| e.to_string())?;
         Ok(panel.finish())
