@@ -192,6 +192,8 @@ try {
   await page.waitForSelector('#offers button');
   const accept = page.locator('#offers button', { hasText: 'Accept Amrit Sandhu' });
   ok(await accept.count() === 1, 'the registrant is offered to the physician');
+  const amritRow = await page.locator('#offers tr', { hasText: 'Amrit Sandhu' }).first().textContent();
+  ok(amritRow.includes('Diabetes') && !amritRow.includes('diabetes'), `needs in plain words on the offer: ${amritRow}`);
   await accept.click();
   await page.waitForFunction(() => document.getElementById('message').textContent === 'Offer accepted.');
   await page.screenshot({ path: `${shots}/provider-offers.png`, fullPage: true });

@@ -2,31 +2,7 @@
 // rules compiled to WebAssembly (pas-wasm forms module), so the messages and codes are exactly
 // the server's; the server checks again on submit.
 import init, { validateHousehold, assessPerson, eligibility } from '/assets/pkg/pas_wasm.js';
-
-const NEEDS = {
-  pregnant_postpartum: 'Pregnant, or gave birth in the last months',
-  hospital_discharge: 'Recently discharged from hospital',
-  major_surgery: 'Had or is waiting for major surgery',
-  social_needs: 'Social needs (housing, income, support at home)',
-  stroke_tia: 'Stroke or mini-stroke (TIA)',
-  heart_disease_hypertension: 'Heart disease or high blood pressure',
-  diabetes: 'Diabetes',
-  copd_asthma: 'COPD or asthma',
-  cancer: 'Cancer',
-  mental_health: 'Mental health condition',
-  substance_use: 'Substance use',
-  eating_disorder: 'Eating disorder',
-  sickle_cell: 'Sickle cell disease',
-  dementia: 'Dementia',
-  kidney_disease: 'Kidney disease',
-  chronic_pain: 'Chronic pain',
-  other_chronic: 'Another long-term condition',
-};
-const REASONS = {
-  not_bc_resident: 'the postal code is not in British Columbia',
-  no_msp_coverage: 'MSP coverage is needed',
-  already_attached: 'already has a family doctor or nurse practitioner who is not leaving',
-};
+import { NEEDS, REASONS } from '/assets/labels.js';
 
 const form = document.getElementById('hcr');
 const list = document.getElementById('members');

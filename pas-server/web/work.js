@@ -1,5 +1,7 @@
 // The provider-side workspace: one page whose sections follow the caller's roles (GET /me).
 // Every rule is the server's (pas-core); this page only shows answers and problems.
+import { needsInWords } from '/assets/labels.js';
+
 const token = sessionStorage.getItem('pas.token');
 if (!token) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
 const message = document.getElementById('message');
@@ -126,7 +128,7 @@ async function loadOffers() {
         }, secondary));
       }
     }
-    cells(tr, [`${o.given_name} ${o.family_name}`, o.birth_date, o.phone || '—', o.needs || '—', o.state, answer]);
+    cells(tr, [`${o.given_name} ${o.family_name}`, o.birth_date, o.phone || '—', needsInWords(o.needs) || '—', o.state, answer]);
     body.append(tr);
   }
 }
