@@ -1361,8 +1361,9 @@ fn phns(n: usize, start: u32) -> Vec<String> {
 }
 
 /// DOMAIN §5 capacity across processes: two `pas serve` processes share one database; match
-/// runs and offer answers race from both; no provider is ever promised more places than it
-/// has, and no registration holds two live offers.
+/// runs (provincial on one, regional on the other, over the same patients) and offer answers
+/// race from both; no provider is ever promised more places than it has, and no registration
+/// holds two live offers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_never_double_assign_a_place() {
     use std::io::{BufRead, BufReader};
@@ -1397,6 +1398,13 @@ async fn two_processes_never_double_assign_a_place() {
         let (c2, b2) = spawn();
         let client = reqwest::Client::new();
         let coordinator = sign(claims("coord-1", None, None, &["coordinator"]), Algorithm::RS256);
+        // A regional coordinator whose region (Victoria is vancouver-island) overlaps the
+        // provincial one's: their runs race for the same places.
+        let island = {
+            let mut c = claims("coord-vi", None, None, &["coordinator"]);
+            c.pas_region = Some("vancouver-island".to_owned());
+            sign(c, Algorithm::RS256)
+        };
         let providers: Vec<(String, String)> = ["P1001", "P1002", "P1003"]
             .iter()
             .enumerate()
@@ -1439,8 +1447,8 @@ async fn two_processes_never_double_assign_a_place() {
         // Race: both processes start runs while providers answer offers on both.
         let mut tasks = Vec::new();
         for round in 0..6 {
-            for base in [&b1, &b2] {
-                let (client, base, token) = (client.clone(), base.clone(), coordinator.clone());
+            for (base, token) in [(&b1, &coordinator), (&b2, &island)] {
+                let (client, base, token) = (client.clone(), base.clone(), token.clone());
                 tasks.push(tokio::spawn(async move {
                     let r = client
                         .post(format!("{base}/api/v1/match-runs"))
