@@ -725,7 +725,7 @@ pub async fn registrations(
 ) -> Result<Json<Vec<RegistrationRow>>, Error> {
     let regions = &app.settings.regions;
     let (_, scope) = caller.coordinator(regions)?;
-    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::page_limit(filter.limit);
     let status = filter.status.unwrap_or_default();
     let mut after = filter.after.unwrap_or_default();
     let as_of = Utc::now().date_naive();
@@ -748,11 +748,11 @@ pub async fn registrations(
             let stored = StoredRegistration::from_row(row)?;
             after.clone_from(&stored.registration_id);
             let (journey, registration) = stored.validated(as_of)?;
-            let in_scope = match (&scope, &registration) {
-                (Scope::Province, _) => true,
-                (_, Some(r)) => scope.covers(regions, &r.postal_code),
-                (_, None) => false,
-            };
+            // A registration no longer valid has no known region: provincial scope only.
+            let in_scope = scope == Scope::Province
+                || registration
+                    .as_ref()
+                    .is_some_and(|r| scope.covers(regions, &r.postal_code));
             if !in_scope {
                 continue;
             }

@@ -535,6 +535,11 @@ pub struct Page {
 impl Page {
     /// The limit, clamped.
     pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(100).clamp(1, 1000)
+        page_limit(self.limit)
     }
+}
+
+/// Rows a listing returns for a requested `limit`: 100 by default, 1 to 1,000.
+pub fn page_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(100).clamp(1, 1000)
 }
