@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
-const [base, shots, householdsFile] = process.argv.slice(2);
+// `today` is the server's date (its test clock): the e2e never reads today's date.
+const [base, shots, householdsFile, today] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
 // axe-core is evaluated through the DevTools protocol, so the pages' CSP stays on during the test.
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -243,7 +244,7 @@ try {
   // row that is not valid; the findings table names its line and the child is attached (§8, §9).
   await login('physician');
   const panelCsv = 'msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n'
-    + `D0001,9876543218,Sandhu,Simran,2015-03-02,female,V8W 1P6,${new Date().toISOString().slice(0, 10)}\n`
+    + `D0001,9876543218,Sandhu,Simran,2015-03-02,female,V8W 1P6,${today}\n`
     + 'D0001,12345,Nobody,No,1990-01-01,,,\n';
   await page.setInputFiles('#panel-file', { name: 'panel.csv', mimeType: 'text/csv', buffer: Buffer.from(panelCsv) });
   await page.click('#panel button[type=submit]');
@@ -310,7 +311,7 @@ try {
   for (const m of near.flatMap((h) => h.members)) {
     res = await fetch(`${base}/api/v1/claims`, {
       method: 'POST', headers: as(physician),
-      body: JSON.stringify({ phn: m.phn, practitioner_number: 'D0001', fee_code: '98990', service_date: new Date().toISOString().slice(0, 10) }),
+      body: JSON.stringify({ phn: m.phn, practitioner_number: 'D0001', fee_code: '98990', service_date: today }),
     });
     if (res.status === 201) claimed += 1;
   }

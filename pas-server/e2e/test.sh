@@ -3,10 +3,19 @@
 # with a temporary SQLite file and drive Debian's Chromium with playwright-core (e2e.mjs),
 # including axe-core accessibility checks. Screenshots go to target/screenshots/ (the README's
 # copies are docs/screenshots/). Needs chromium (pas-wasm/ci-install.sh installs it) and npm.
+#
+# The server runs on a test clock standing at PAS_E2E_NOW (default 2026-11-25T12:00:00Z), and
+# every date the test sends is that day, so the test never depends on the day it runs.
+# PAS_E2E_WRAP prefixes the server's command: scripts/test-all.sh sets it to libfaketime with
+# the process clock years ahead, so that a page or handler that read the wall clock instead of
+# the server's clock would show.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+now="${PAS_E2E_NOW:-2026-11-25T12:00:00Z}"
+today="${now%%T*}"
+read -r -a wrap <<< "${PAS_E2E_WRAP:-}"
 
 echo "== pas-server: end-to-end tests in Chromium"
 (cd "$here" && npm ci --no-audit --no-fund --silent)
@@ -20,7 +29,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$pas" serve --listen 127.0.0.1:0 --dev-login --public-cache-secs 0 --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
+${wrap[@]+"${wrap[@]}"} "$pas" serve --listen 127.0.0.1:0 --dev-login --test-clock "$now" --public-cache-secs 0 \
+    --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
 pid=$!
 for _ in $(seq 1 200); do
     grep -q 'listening on' "$tmp/out" && break
@@ -31,6 +41,6 @@ base="$(sed -n 's/^pas: listening on //p' "$tmp/out")"
 [[ -n "$base" ]] || { echo "pas serve did not print its address" >&2; exit 1; }
 # Households for the dashboard (no figure about fewer than 10 people is shown): synthetic people
 # from `pas generate`, reshaped to request bodies by the load bench's script.
-"$pas" generate --patients 120 --providers 4 --seed 11 --as-of "$(date -u +%F)" --out "$tmp/province" > /dev/null
+"$pas" generate --patients 120 --providers 4 --seed 11 --as-of "$today" --out "$tmp/province" > /dev/null
 python3 benches/load/households.py "$tmp/province/patients.csv" "$tmp/households.jsonl"
-node "$here/e2e.mjs" "$base" "$root/target/screenshots" "$tmp/households.jsonl"
+node "$here/e2e.mjs" "$base" "$root/target/screenshots" "$tmp/households.jsonl" "$today"

@@ -46,6 +46,9 @@ pub const DEV_ISSUER: &str = "urn:pas:dev-login";
 pub const DEV_AUDIENCE: &str = "pas";
 const DEV_KID: &str = "pas-dev-login";
 
+/// Seconds a token is still accepted after its `exp`, for clock skew with the identity provider.
+pub const EXPIRY_LEEWAY_SECS: i64 = 60;
+
 /// `amr` values that show multi-factor authentication (DOMAIN §11).
 pub const MFA_METHODS: [&str; 3] = ["mfa", "otp", "hwk"];
 
@@ -282,12 +285,12 @@ impl Auth {
         self.keys.read().await.clone()
     }
 
-    /// Issue a demo token (only with `--dev-login`), valid for `ttl`.
-    pub fn issue_dev_token(&self, mut claims: Claims, ttl: chrono::Duration) -> Option<String> {
+    /// Issue a demo token (only with `--dev-login`), valid for `ttl` from `now`.
+    pub fn issue_dev_token(&self, mut claims: Claims, now: DateTime<Utc>, ttl: chrono::Duration) -> Option<String> {
         let dev = self.dev.as_ref()?;
         claims.iss.clone_from(&self.issuer);
         claims.aud = vec![self.audience.clone()];
-        claims.exp = (Utc::now() + ttl).timestamp();
+        claims.exp = (now + ttl).timestamp();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(DEV_KID.to_owned());
         jsonwebtoken::encode(&header, &claims, &dev.key).ok()
@@ -309,8 +312,8 @@ impl Auth {
         codes.remove(code).filter(|p| p.expires > Instant::now())
     }
 
-    /// Verify an ID token (DOMAIN §11).
-    pub async fn verify(&self, token: &str) -> Result<Claims, Refused> {
+    /// Verify an ID token (DOMAIN §11) at `now` (the server's clock).
+    pub async fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, Refused> {
         if self.source.is_none() && self.dev.is_none() {
             return Err(refused(
                 "unauthenticated",
@@ -337,6 +340,9 @@ impl Auth {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Expiry is judged against the server's clock below, not the library's reading of the
+        // system time.
+        validation.validate_exp = false;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
@@ -351,6 +357,9 @@ impl Auth {
             }
         })?;
         let claims = data.claims;
+        if now.timestamp() > claims.exp.saturating_add(EXPIRY_LEEWAY_SECS) {
+            return Err(refused("invalid_token", "the token has expired"));
+        }
         if claims.sub.trim().is_empty() {
             return Err(refused("invalid_token", "the token has no subject"));
         }
@@ -471,7 +480,7 @@ mod tests {
     #[test]
     fn links_open_one_household_until_they_expire() {
         let s = LinkSigner::new(b"0123456789abcdef0123456789abcdef");
-        let now = Utc::now();
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().to_utc();
         let t = s.sign("H-1", now + chrono::Duration::days(1));
         assert_eq!(s.verify(&t, now).as_deref(), Some("H-1"));
         assert_eq!(s.verify(&t, now + chrono::Duration::days(2)), None);
@@ -486,27 +495,39 @@ mod tests {
     #[tokio::test]
     async fn dev_tokens_verify_and_mfa_is_required() {
         let auth = Auth::dev_login().unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().to_utc();
         let claims = Claims {
             sub: "u1".into(),
             amr: vec!["pwd".into(), "otp".into()],
             ..Claims::default()
         };
         let t = auth
-            .issue_dev_token(claims.clone(), chrono::Duration::minutes(5))
+            .issue_dev_token(claims.clone(), now, chrono::Duration::minutes(5))
             .unwrap();
-        assert_eq!(auth.verify(&t).await.unwrap().sub, "u1");
+        assert_eq!(auth.verify(&t, now).await.unwrap().sub, "u1");
         let no_mfa = auth
             .issue_dev_token(
                 Claims {
                     amr: vec!["pwd".into()],
                     ..claims.clone()
                 },
+                now,
                 chrono::Duration::minutes(5),
             )
             .unwrap();
-        assert_eq!(auth.verify(&no_mfa).await.unwrap_err().code, "mfa_required");
-        let expired = auth.issue_dev_token(claims, chrono::Duration::minutes(-5)).unwrap();
-        assert_eq!(auth.verify(&expired).await.unwrap_err().detail, "the token has expired");
+        assert_eq!(auth.verify(&no_mfa, now).await.unwrap_err().code, "mfa_required");
+        let expired = auth
+            .issue_dev_token(claims.clone(), now, chrono::Duration::minutes(-5))
+            .unwrap();
+        assert_eq!(
+            auth.verify(&expired, now).await.unwrap_err().detail,
+            "the token has expired"
+        );
+        // Expiry is the server clock's judgement: a minute of leeway, then refused.
+        let t = auth.issue_dev_token(claims, now, chrono::Duration::minutes(5)).unwrap();
+        assert!(auth.verify(&t, now + chrono::Duration::minutes(6)).await.is_ok());
+        let late = now + chrono::Duration::minutes(5) + chrono::Duration::seconds(EXPIRY_LEEWAY_SECS + 1);
+        assert_eq!(auth.verify(&t, late).await.unwrap_err().detail, "the token has expired");
         // Another dev identity provider's token does not verify here.
         let other = Auth::dev_login().unwrap();
         let foreign = other
@@ -516,9 +537,10 @@ mod tests {
                     amr: vec!["mfa".into()],
                     ..Claims::default()
                 },
+                now,
                 chrono::Duration::minutes(5),
             )
             .unwrap();
-        assert_eq!(auth.verify(&foreign).await.unwrap_err().code, "invalid_token");
+        assert_eq!(auth.verify(&foreign, now).await.unwrap_err().code, "invalid_token");
     }
 }

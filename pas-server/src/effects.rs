@@ -11,12 +11,13 @@
 
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use pas_core::RegistrationInput;
 use pas_core::workflow::{Effect, Recipient, Template};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
+use crate::clock::{SharedClock, timestamp};
 use crate::db::{Db, DbError};
 
 /// Who made a change, for the audit trail: an actor (`party:{BC Provider ID}`, `patient`,
@@ -47,26 +48,23 @@ impl Who {
     }
 }
 
-fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// Store `effects`: messages into the outbox, audit events into the audit trail. `link` is
-/// the URL an endorsement-request e-mail carries (its token is only ever in that link).
+/// the URL an endorsement-request e-mail carries (its token is only ever in that link); `at` is
+/// when the change happened.
 pub async fn record(
     conn: &mut AnyConnection,
     who: &Who,
+    at: DateTime<Utc>,
     effects: &[Effect],
     link: Option<&str>,
 ) -> Result<(), DbError> {
-    let at = now_text();
     for effect in effects {
         match effect {
             Effect::Email { template, to, token } => {
                 let link = token.as_ref().and(link);
-                enqueue(conn, &at, "email", *template, to, link).await?;
+                enqueue(conn, at, "email", *template, to, link).await?;
             }
-            Effect::Sms { template, to } => enqueue(conn, &at, "sms", *template, to, None).await?,
+            Effect::Sms { template, to } => enqueue(conn, at, "sms", *template, to, None).await?,
             Effect::Audit(a) => {
                 let detail = json!({
                     "actor": a.actor,
@@ -74,7 +72,7 @@ pub async fn record(
                     "to": a.to,
                     "fields": a.fields,
                 });
-                audit(conn, who, &a.event, &a.subject.to_string(), &detail).await?;
+                audit(conn, who, at, &a.event, &a.subject.to_string(), &detail).await?;
             }
         }
     }
@@ -83,7 +81,7 @@ pub async fn record(
 
 async fn enqueue(
     conn: &mut AnyConnection,
-    at: &str,
+    at: DateTime<Utc>,
     channel: &str,
     template: Template,
     to: &Recipient,
@@ -94,7 +92,7 @@ async fn enqueue(
         "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) \
          VALUES ($1, $2, $3, $4, $5, 'pending', 0)",
     )
-    .bind(at)
+    .bind(timestamp(at))
     .bind(channel)
     .bind(template.code())
     .bind(recipient)
@@ -108,12 +106,13 @@ async fn enqueue(
 pub async fn audit(
     conn: &mut AnyConnection,
     who: &Who,
+    at: DateTime<Utc>,
     action: &str,
     subject: &str,
     detail: &serde_json::Value,
 ) -> Result<(), DbError> {
     sqlx::query("INSERT INTO audit (at, actor, role, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(now_text())
+        .bind(timestamp(at))
         .bind(&who.actor)
         .bind(who.role)
         .bind(action)
@@ -197,7 +196,7 @@ async fn address(conn: &mut AnyConnection, to: &Recipient) -> Result<Option<Stri
 
 /// Deliver pending e-mail every few seconds until the process ends. Each row is claimed with a
 /// conditional update, so several server processes never send one message twice.
-pub async fn worker(db: Db, smtp: Smtp) {
+pub async fn worker(db: Db, smtp: Smtp, clock: SharedClock) {
     use lettre::{AsyncSmtpTransport, Tokio1Executor};
     let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url) {
         Ok(t) => t.build(),
@@ -258,7 +257,7 @@ pub async fn worker(db: Db, smtp: Smtp) {
             )
             .bind(state)
             .bind(error)
-            .bind(now_text())
+            .bind(timestamp(clock.now()))
             .bind(id)
             .execute(db.pool())
             .await;

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod db;
 pub mod effects;
 pub mod error;
@@ -60,6 +61,8 @@ pub struct Config {
     /// How long the public dashboard's and `/stats`' figures are reused (they scan every
     /// registration; zero recomputes on every request).
     pub public_cache: std::time::Duration,
+    /// The server's notion of now (the system clock; a [`clock::ManualClock`] in tests).
+    pub clock: clock::SharedClock,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             background: true,
             regions: pas_core::region::RegionMap::bc_health_authorities(),
             public_cache: std::time::Duration::from_secs(60),
+            clock: clock::system(),
         }
     }
 }
@@ -254,7 +258,8 @@ impl Server {
         };
         let csp = web::csp(login.as_ref().map(|l| l.token_endpoint.as_str()));
         let app = App {
-            registrar: registrar::Registrar::start(db.clone()),
+            registrar: registrar::Registrar::start(db.clone(), config.clock.clone()),
+            clock: config.clock.clone(),
             db,
             auth: Arc::new(auth),
             links: LinkSigner::new(&secret),
@@ -290,9 +295,13 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let mut tasks = Vec::new();
         if self.background {
-            tasks.push(tokio::spawn(jobs::hourly(self.app.db.clone())));
+            tasks.push(tokio::spawn(jobs::hourly(self.app.db.clone(), self.app.clock.clone())));
             if let Some(smtp) = self.smtp.clone() {
-                tasks.push(tokio::spawn(effects::worker(self.app.db.clone(), smtp)));
+                tasks.push(tokio::spawn(effects::worker(
+                    self.app.db.clone(),
+                    smtp,
+                    self.app.clock.clone(),
+                )));
             }
         }
         let served = axum::serve(self.listener, router(self.app))

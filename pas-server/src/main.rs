@@ -52,9 +52,10 @@ fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     pas_core::date::parse_iso_date(raw).ok_or_else(|| format!("'{raw}' is not a date like 2026-11-25"))
 }
 
-/// Today (UTC), the default reference date.
+/// Today (UTC), the default reference date of a command (`--as-of` overrides it).
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    use pas_server::clock::Clock;
+    pas_server::clock::SystemClock.today()
 }
 
 /// An output directory, created if needed.

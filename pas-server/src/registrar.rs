@@ -17,6 +17,7 @@
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::SharedClock;
 use crate::db::{self, Db, DbError, StoredRegistration};
 use crate::effects::{self, Who};
 
@@ -35,10 +36,11 @@ pub struct Registrar {
 }
 
 impl Registrar {
-    /// Start the writer over `db`. It stops when the last handle is dropped.
-    pub fn start(db: Db) -> Self {
+    /// Start the writer over `db` (audit rows timed by `clock`). It stops when the last handle
+    /// is dropped.
+    pub fn start(db: Db, clock: SharedClock) -> Self {
         let (jobs, inbox) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(writer(db, inbox));
+        tokio::spawn(writer(db, clock, inbox));
         Self { jobs }
     }
 
@@ -54,11 +56,12 @@ impl Registrar {
     }
 }
 
-async fn writer(db: Db, mut inbox: mpsc::Receiver<Job>) {
+async fn writer(db: Db, clock: SharedClock, mut inbox: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while inbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
-        let outcomes = commit(&db, &batch).await;
+        let at = crate::clock::timestamp(clock.now());
+        let outcomes = commit(&db, &at, &batch).await;
         tracing::debug!(
             households = batch.len(),
             micros = started.elapsed().as_micros() as u64,
@@ -75,7 +78,7 @@ async fn writer(db: Db, mut inbox: mpsc::Receiver<Job>) {
 /// stopped the whole batch. The common case — no duplicate — takes a few multi-row inserts for
 /// the whole batch; only when one of them hits the §2 index is the batch redone household by
 /// household, each in its own savepoint, so the others still commit.
-async fn commit(db: &Db, batch: &[Job]) -> Vec<Result<(), DbError>> {
+async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
     let fail_all = |e: &DbError| batch.iter().map(|_| Err(copy(e))).collect();
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
@@ -83,7 +86,7 @@ async fn commit(db: &Db, batch: &[Job]) -> Vec<Result<(), DbError>> {
     };
     let rows: Vec<&StoredRegistration> = batch.iter().flat_map(|j| &j.rows).collect();
     let fast = match sqlx::Acquire::begin(&mut *tx).await {
-        Ok(mut savepoint) => match insert_all(&mut savepoint, &rows).await {
+        Ok(mut savepoint) => match insert_all(&mut savepoint, &rows, at).await {
             Ok(()) => savepoint.commit().await.map_err(DbError::from),
             Err(e) => {
                 let _ = savepoint.rollback().await;
@@ -99,7 +102,7 @@ async fn commit(db: &Db, batch: &[Job]) -> Vec<Result<(), DbError>> {
             for job in batch {
                 let one: Vec<&StoredRegistration> = job.rows.iter().collect();
                 let stored = match sqlx::Acquire::begin(&mut *tx).await {
-                    Ok(mut savepoint) => match insert_all(&mut savepoint, &one).await {
+                    Ok(mut savepoint) => match insert_all(&mut savepoint, &one, at).await {
                         Ok(()) => savepoint.commit().await.map_err(DbError::from),
                         Err(e) => {
                             let _ = savepoint.rollback().await;
@@ -143,10 +146,9 @@ fn chunks<'a, T>(mut rows: &'a [T]) -> impl Iterator<Item = &'a [T]> + 'a {
 }
 
 /// Insert registrations and their audit rows (one `register` row per person) with multi-row
-/// statements. [`DbError::AlreadyRegistered`] when the §2 index refuses one.
-async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration]) -> Result<(), DbError> {
+/// statements, audited `at`. [`DbError::AlreadyRegistered`] when the §2 index refuses one.
+async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration], at: &str) -> Result<(), DbError> {
     let who = Who::patient();
-    let at = crate::api::timestamp(chrono::Utc::now());
     for chunk in chunks(rows) {
         let mut sql = String::from(
             "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
@@ -177,7 +179,7 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration]) -> R
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
-                .bind(&at)
+                .bind(at)
                 .bind(&who.actor)
                 .bind(who.role)
                 .bind("register")

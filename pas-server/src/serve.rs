@@ -60,6 +60,10 @@ pub struct Args {
     /// again from every registration (0: every request).
     #[arg(long, default_value_t = 60)]
     public_cache_secs: u64,
+    /// Run on a clock standing still at this instant (RFC 3339) instead of the system clock, so
+    /// that tests of the binary do not depend on the day they run. Loopback addresses only.
+    #[arg(long, hide = true)]
+    test_clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -95,6 +99,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     config.link_days = args.link_days;
     config.max_panel_bytes = args.max_panel_mib.saturating_mul(1024 * 1024);
     config.public_cache = std::time::Duration::from_secs(args.public_cache_secs);
+    if let Some(at) = args.test_clock {
+        // A clock that stands still never expires a token or a link: never on a reachable address.
+        if !args.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "--test-clock is for tests on a loopback address (127.0.0.1), not {}",
+                args.listen
+            );
+        }
+        eprintln!("pas: TEST CLOCK: the server's time stands at {at}");
+        config.clock = std::sync::Arc::new(pas_server::clock::ManualClock::new(at));
+    }
     if let Some(path) = &args.regions {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read the region table {}: {e}", path.display()))?;

@@ -170,7 +170,7 @@ async fn s11_id_tokens_are_verified_and_need_mfa() {
             (
                 sign(
                     pas_server::auth::Claims {
-                        exp: chrono::Utc::now().timestamp() - 3600,
+                        exp: support::now().timestamp() - 3600,
                         ..good.clone()
                     },
                     Algorithm::RS256,
@@ -204,7 +204,7 @@ async fn s11_id_tokens_are_verified_and_need_mfa() {
                 support::sign_with_unknown_key(pas_server::auth::Claims {
                     iss: support::ISSUER.into(),
                     aud: vec![support::AUDIENCE.into()],
-                    exp: chrono::Utc::now().timestamp() + 600,
+                    exp: support::now().timestamp() + 600,
                     ..good.clone()
                 }),
                 "invalid_token",
@@ -766,7 +766,7 @@ async fn s9_match_offer_accept_claim_and_panel_attach() {
         assert_eq!(run["offers"], 0, "{run}");
 
         // A 98990 claim attaches the accepted registrant.
-        let claim = json!({ "phn": support::PHN, "practitioner_number": "A1001", "fee_code": "98990", "service_date": chrono::Utc::now().date_naive().to_string() });
+        let claim = json!({ "phn": support::PHN, "practitioner_number": "A1001", "fee_code": "98990", "service_date": support::today().to_string() });
         let c = s
             .ok(
                 "POST",
@@ -800,7 +800,7 @@ async fn s9_match_offer_accept_claim_and_panel_attach() {
              A1001,{},Sandhu,Amrit,1955-02-01,female,V8W 1P6,{}\n\
              A1001,123,Nobody,No,1990-01-01,,,\n",
             support::PHN_SPOUSE,
-            chrono::Utc::now().date_naive()
+            support::today()
         );
         let r = s
             .client
@@ -1293,7 +1293,7 @@ async fn dev_login_personas_and_offers_lapse_after_14_days() {
         )
         .await;
     assert_eq!(run["offers"], 1);
-    let soon = (chrono::Utc::now() + chrono::Duration::days(13)).to_rfc3339();
+    let soon = (support::now() + chrono::Duration::days(13)).to_rfc3339();
     let t = s
         .ok(
             "POST",
@@ -1304,7 +1304,7 @@ async fn dev_login_personas_and_offers_lapse_after_14_days() {
         )
         .await;
     assert_eq!(t["journeys"], 0, "13 days: not yet");
-    let later = (chrono::Utc::now() + chrono::Duration::days(15)).to_rfc3339();
+    let later = (support::now() + chrono::Duration::days(15)).to_rfc3339();
     let t = s
         .ok(
             "POST",
@@ -1374,6 +1374,7 @@ async fn two_processes_never_double_assign_a_place() {
         let spawn = || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
                 .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url])
+                .args(["--test-clock", support::NOW])
                 .args([
                     "--oidc-issuer",
                     support::ISSUER,
@@ -2061,7 +2062,7 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
                 .to_owned()
         };
         let (self_id, spouse_id) = (id(0), id(1));
-        let today = chrono::Utc::now().date_naive();
+        let today = support::today();
         let file = format!(
             "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n\
              A1001,{},Sandhu,Amrit,1980-05-17,female,V8W 1P6,{today}\n\

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{Days, Utc};
 use pas_core::RegistrationInput;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -37,6 +36,8 @@ impl Serve {
     fn start(database_url: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
+            // The server's today, a day after the households' as_of (no test reads the date).
+            .args(["--test-clock", "2026-11-25T12:00:00Z"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -101,9 +102,10 @@ fn member(r: &RegistrationInput) -> Value {
 }
 
 /// pas-synth's registrations grouped into households (members are consecutive, registrant
-/// first). Dated yesterday so that no birth date is in the server's future whatever its zone.
+/// first), as of the day before the server's test clock, so no birth date is in the server's
+/// future whatever its zone.
 fn households(seed: u64) -> Vec<Household> {
-    let as_of = Utc::now().date_naive().checked_sub_days(Days::new(1)).unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
     let province = pas_synth::generate(&pas_synth::Config::new(PATIENTS, 0, seed, as_of));
     let mut out: Vec<Household> = Vec::new();
     let mut current = String::new();

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -88,7 +87,7 @@ async fn compute_stats(app: &App) -> Result<Stats, Error> {
         let n: i64 = r.try_get(1)?;
         by_status.insert(status, public_count(u64::try_from(n).unwrap_or(0)));
     }
-    let as_of = Utc::now().date_naive();
+    let as_of = app.clock.now().date_naive();
     let mut tiers = [0u64; 3];
     let waiting = {
         let mut conn = pool.acquire().await?;
@@ -159,7 +158,7 @@ async fn compute_stats(app: &App) -> Result<Stats, Error> {
         None => None,
     };
     Ok(Stats {
-        computed_at: timestamp(Utc::now()),
+        computed_at: timestamp(app.clock.now()),
         by_status,
         waiting_by_tier,
         accepting_providers: accepting,
@@ -338,10 +337,11 @@ pub async fn set_standing(
             "standing must be good or not_good".to_owned(),
         ));
     }
+    let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     let done = sqlx::query("UPDATE parties SET standing = $1, updated_at = $2 WHERE party_id = $3 AND licensed = 1")
         .bind(&request.standing)
-        .bind(timestamp(Utc::now()))
+        .bind(timestamp(now))
         .bind(&id)
         .execute(&mut *tx)
         .await?;
@@ -351,6 +351,7 @@ pub async fn set_standing(
     effects::audit(
         &mut tx,
         &who,
+        now,
         "standing",
         &format!("party {id}"),
         &json!({ "to": request.standing }),

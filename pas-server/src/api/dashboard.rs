@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, dashboard};
 use pas_core::gaps::{GapOptions, care_gaps};
 use plotters::prelude::*;
@@ -41,7 +40,7 @@ pub struct DashboardView {
 }
 
 async fn compute(app: &App) -> Result<DashboardView, Error> {
-    let now = Utc::now();
+    let now = app.clock.now();
     let as_of = now.date_naive();
     let mut conn = app.db.pool().acquire().await?;
     let rows = crate::db::all_registrations(&mut conn).await?;

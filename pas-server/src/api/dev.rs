@@ -148,7 +148,7 @@ pub async fn login(
     }
     let id_token = app
         .auth
-        .issue_dev_token(claims, chrono::Duration::hours(8))
+        .issue_dev_token(claims, app.clock.now(), chrono::Duration::hours(8))
         .ok_or(Error::Missing("dev login"))?;
     Ok(Json(LoginResponse {
         id_token,
@@ -315,7 +315,10 @@ pub async fn token(
     {
         return refuse("invalid_grant");
     }
-    match app.auth.issue_dev_token(pending.claims, chrono::Duration::hours(8)) {
+    match app
+        .auth
+        .issue_dev_token(pending.claims, app.clock.now(), chrono::Duration::hours(8))
+    {
         Some(id_token) => Json(serde_json::json!({
             "id_token": id_token,
             "token_type": "Bearer",

@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use pas_core::endorsement::{EndorsementBook, EndorsementEvent, EndorsementId, Parties, RequestId, Token};
 use pas_core::workflow::Effect;
 use pas_core::{BcProviderId, Email, FieldRule, TransitionError};
@@ -123,7 +122,7 @@ async fn apply(
     event: impl FnOnce(&mut EndorsementBook, &Parties) -> Result<Vec<Effect>, TransitionError>,
 ) -> Result<MyEndorsements, Error> {
     let me = party_id(caller)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "endorsements", &timestamp(now)).await?;
     let directory = parties(&mut tx).await?;
@@ -131,7 +130,14 @@ async fn apply(
     let effects = event(&mut book, &directory).map_err(Error::Transition)?;
     let body = serde_json::to_string(&book).map_err(internal)?;
     db::put_document(&mut tx, "endorsements", version, &body).await?;
-    effects::record(&mut tx, &caller.who(caller.party_role()), &effects, link.as_deref()).await?;
+    effects::record(
+        &mut tx,
+        &caller.who(caller.party_role()),
+        now,
+        &effects,
+        link.as_deref(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(views(&book, &me))
 }
@@ -171,7 +177,7 @@ pub async fn create(
     let token = Token::parse(&raw).map_err(internal)?;
     let link = format!("{}/endorsements/receive?token={raw}", app.settings.public_url);
     let me = party_id(&caller)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let out = apply(&app, &caller, Some(link), |book, parties| {
         book.create(parties, &me, email, token, now).map(|(_, effects)| effects)
     })
@@ -209,7 +215,7 @@ pub async fn receive(
     let Json(request) = body?;
     let token = Token::parse(&request.token).map_err(|_| Error::Transition(TransitionError::UnknownToken))?;
     let party = party_id(&caller)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let out = apply(&app, &caller, None, |book, parties| {
         book.apply(parties, &EndorsementEvent::Receive { token, party }, now)
     })
@@ -224,7 +230,7 @@ async fn request_event(
     make: fn(RequestId, BcProviderId) -> EndorsementEvent,
 ) -> Result<Json<MyEndorsements>, Error> {
     let party = party_id(caller)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let event = make(RequestId(id), party);
     let out = apply(app, caller, None, |book, parties| book.apply(parties, &event, now)).await?;
     Ok(Json(out))
@@ -324,7 +330,7 @@ pub async fn cancel(
 )]
 pub async fn end(State(app): State<App>, caller: Caller, Path(id): Path<u64>) -> Result<Json<MyEndorsements>, Error> {
     let party = party_id(&caller)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let event = EndorsementEvent::CancelEndorsement {
         endorsement: EndorsementId(id),
         party,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{App, Caller, endorsement_book, internal, timestamp};
+use crate::clock::SharedClock;
 use crate::db::{self, Db};
 use crate::effects::{self, Who};
 use crate::error::{Error, Problem};
@@ -65,19 +66,19 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<TickSummary, Error> {
     if !effects.is_empty() {
         let body = serde_json::to_string(&book).map_err(internal)?;
         db::put_document(&mut tx, "endorsements", version, &body).await?;
-        effects::record(&mut tx, &who, &effects, None).await?;
+        effects::record(&mut tx, &who, now, &effects, None).await?;
         tx.commit().await?;
         summary.endorsement_effects = effects.len() as u64;
     }
     Ok(summary)
 }
 
-/// Tick every hour until the process ends.
-pub async fn hourly(db: Db) {
+/// Tick every hour (as `clock` tells the time) until the process ends.
+pub async fn hourly(db: Db, clock: SharedClock) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         interval.tick().await;
-        match tick(&db, Utc::now()).await {
+        match tick(&db, clock.now()).await {
             Ok(s) if s.journeys + s.endorsement_effects > 0 => {
                 tracing::info!(
                     journeys = s.journeys,
@@ -129,7 +130,7 @@ pub async fn run_tick(
                 "`now` may only be set on a --dev-login server".to_owned(),
             ));
         }
-        None => Utc::now(),
+        None => app.clock.now(),
     };
     Ok(Json(tick(&app.db, now).await?))
 }

@@ -46,7 +46,7 @@ pub async fn journey_event(
     let at = timestamp(now);
     db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &at).await?;
     settle_offers(tx, &stored.registration_id, journey.state(), next.state(), event, &at).await?;
-    effects::record(tx, who, &effs, None).await?;
+    effects::record(tx, who, now, &effs, None).await?;
     let mut updated = stored.clone();
     status.clone_into(&mut updated.status);
     updated.journey = json;
@@ -219,7 +219,7 @@ pub async fn start_run(
     let regions = &app.settings.regions;
     let (who, scope) = caller.coordinator(regions)?;
     let Json(request) = body?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let as_of = request.as_of.unwrap_or_else(|| now.date_naive());
     let seed = request.seed.unwrap_or(0);
     let at = timestamp(now);
@@ -296,6 +296,7 @@ pub async fn start_run(
     effects::audit(
         &mut tx,
         &who,
+        now,
         "match_run",
         &format!("match run {run_id}"),
         &json!({ "as_of": as_of, "seed": seed, "offers": rows.len(), "fair": report.is_fair(), "region": scope.name() }),
@@ -517,7 +518,7 @@ async fn answer(app: &App, caller: &Caller, offer_id: &str, accept: bool) -> Res
     } else {
         JourneyEvent::ProviderDecline { provider }
     };
-    let now = Utc::now();
+    let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &timestamp(now)).await?;
     let state: String = sqlx::query_scalar("SELECT state FROM offers WHERE offer_id = $1")
@@ -638,7 +639,7 @@ pub async fn claim(
     body: Result<Json<ClaimRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ClaimOutcome>), Error> {
     let Json(c) = body?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let input = ClaimInput {
         phn: c.phn,
         practitioner_number: c.practitioner_number,
@@ -728,7 +729,7 @@ pub async fn registrations(
     let limit = super::page_limit(filter.limit);
     let status = filter.status.unwrap_or_default();
     let mut after = filter.after.unwrap_or_default();
-    let as_of = Utc::now().date_naive();
+    let as_of = app.clock.now().date_naive();
     let mut out = Vec::new();
     // A region's rows are found by reading pages in id order and keeping those in scope (the
     // region follows from the postal code inside the stored input), until `limit` are kept.

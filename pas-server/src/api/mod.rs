@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use pas_core::endorsement::{EndorsementBook, Parties, Party, Standing};
 use pas_core::region::{PROVINCE, RegionMap};
 use pas_core::{BcProviderId, Email};
@@ -91,6 +91,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Public aggregates, computed at most once per interval.
     pub public: Arc<PublicFigures>,
+    /// The one source of "now" ([`crate::clock`]).
+    pub clock: crate::clock::SharedClock,
 }
 
 /// The public aggregates' caches ([`crate::cache`]).
@@ -203,10 +205,7 @@ pub fn openapi_json() -> String {
     s
 }
 
-/// RFC 3339 UTC, seconds.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::clock::timestamp;
 
 /// A fresh random id.
 pub fn new_id() -> String {
@@ -375,21 +374,21 @@ impl FromRequestParts<App> for Caller {
             ))?;
         let claims = app
             .auth
-            .verify(token.trim())
+            .verify(token.trim(), app.clock.now())
             .await
             .map_err(|r| Error::Unauthorized(r.code, r.detail))?;
         let caller = Self {
             party: claims.sub.clone(),
             claims,
         };
-        remember_party(&app.db, &caller).await?;
+        remember_party(&app.db, &caller, app.clock.now()).await?;
         Ok(caller)
     }
 }
 
 /// Keep the party directory current with what the identity provider says (DOMAIN §10: a
 /// standing change suspends or restores MOA access). Writes only when something changed.
-async fn remember_party(db: &Db, caller: &Caller) -> Result<(), Error> {
+async fn remember_party(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<(), Error> {
     let licensed = i64::from(caller.licensed());
     let standing = match caller.claims.licence_standing.as_deref() {
         Some("good") => "good",
@@ -415,7 +414,7 @@ async fn remember_party(db: &Db, caller: &Caller) -> Result<(), Error> {
     if same {
         return Ok(());
     }
-    let now = timestamp(Utc::now());
+    let now = timestamp(now);
     // An upsert: the same party's first requests may arrive together, on several processes.
     let written = sqlx::query(
         "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at) \

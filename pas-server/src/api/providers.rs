@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pas_core::attachment::JourneyEvent;
 use pas_core::panel::{PanelFormat, PanelReport, Registry};
@@ -185,7 +185,7 @@ pub async fn create_clinic(
     let who = caller.admin()?;
     let Json(input) = body?;
     let clinic = Clinic::validate(&input).map_err(Error::Validation)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let at = timestamp(now);
     let mut tx = app.db.begin().await?;
     let inserted = sqlx::query("INSERT INTO clinics (facility_number, record, updated_at) VALUES ($1, $2, $3)")
@@ -207,7 +207,7 @@ pub async fn create_clinic(
     }
     let actor = BcProviderId::parse(&caller.party).map_err(internal)?;
     let audit: Vec<_> = Clinic::audit_change(None, &clinic, &actor, now).into_iter().collect();
-    effects::record(&mut tx, &who, &audit, None).await?;
+    effects::record(&mut tx, &who, now, &audit, None).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(clinic_view(&clinic, at)?)))
 }
@@ -286,7 +286,7 @@ pub async fn put_clinic(
             "a clinic keeps at least one medical director".to_owned(),
         ));
     }
-    let now = Utc::now();
+    let now = app.clock.now();
     let at = timestamp(now);
     let mut tx = app.db.begin().await?;
     sqlx::query("UPDATE clinics SET record = $1, updated_at = $2 WHERE facility_number = $3")
@@ -298,7 +298,7 @@ pub async fn put_clinic(
     let audit: Vec<_> = Clinic::audit_change(Some(&before), &clinic, &actor, now)
         .into_iter()
         .collect();
-    effects::record(&mut tx, &who, &audit, None).await?;
+    effects::record(&mut tx, &who, now, &audit, None).await?;
     tx.commit().await?;
     Ok(Json(clinic_view(&clinic, at)?))
 }
@@ -446,7 +446,8 @@ pub async fn put_provider(
     PractitionerNumber::parse(&id)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![e.at("provider_id")])))?;
     Provider::validate(&profile_input(&id, profile.clone())).map_err(Error::Validation)?;
-    let at = timestamp(Utc::now());
+    let now = app.clock.now();
+    let at = timestamp(now);
     let json = serde_json::to_string(&profile).map_err(internal)?;
     let mut tx = app.db.begin().await?;
     let updated = sqlx::query("UPDATE providers SET profile = $1, updated_at = $2 WHERE provider_id = $3")
@@ -469,6 +470,7 @@ pub async fn put_provider(
     effects::audit(
         &mut tx,
         &who,
+        now,
         "update",
         &format!("provider {id}"),
         &json!({ "fields": ["profile"] }),
@@ -527,7 +529,7 @@ pub async fn put_capacity(
     let Json(mut input) = body?;
     input.provider_id.clone_from(&id);
     let capacity = ProviderCapacity::validate(&input).map_err(Error::Validation)?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let at = timestamp(now);
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
@@ -556,7 +558,7 @@ pub async fn put_capacity(
     let audit: Vec<_> = ProviderCapacity::audit_change(before.as_ref(), &capacity, &actor, now)
         .into_iter()
         .collect();
-    effects::record(&mut tx, &who, &audit, None).await?;
+    effects::record(&mut tx, &who, now, &audit, None).await?;
     tx.commit().await?;
     Ok(Json(provider_view(&app, &id).await?))
 }
@@ -692,7 +694,7 @@ pub async fn upload_panel(
             "send panel.csv as text/csv or a FHIR R4 panel as application/fhir+json",
         ));
     }
-    let now = Utc::now();
+    let now = app.clock.now();
     let as_of = options.as_of.unwrap_or_else(|| now.date_naive());
     let registry = registry(&app.db, as_of).await?;
 
@@ -792,6 +794,7 @@ pub async fn upload_panel(
     effects::audit(
         &mut tx,
         &who,
+        now,
         "panel_upload",
         &format!("panel report {report_id}"),
         &json!({ "provider_id": id, "rows": report.rows, "accepted": report.accepted, "rejected": report.rejected, "attached": attached }),

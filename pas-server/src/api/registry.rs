@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
 use pas_core::{Household, Phn, RegistrationInput};
@@ -207,7 +207,7 @@ pub async fn create_household(
     body: Result<Json<HouseholdRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<HouseholdCreated>), Error> {
     let Json(request) = body?;
-    let now = Utc::now();
+    let now = app.clock.now();
     let as_of = now.date_naive();
     let registered_at = timestamp(now);
     let ids: Vec<String> = request.members.iter().map(|_| new_id()).collect();
@@ -313,7 +313,7 @@ async fn proven(app: &App, id: &str, proof: &PatientProof) -> Result<StoredRegis
     let mut conn = app.db.pool().acquire().await?;
     let stored = db::registration(&mut conn, id).await?.ok_or(Error::NotFound)?;
     if !proof.token.is_empty() {
-        return match app.links.verify(&proof.token, Utc::now()) {
+        return match app.links.verify(&proof.token, app.clock.now()) {
             Some(h) if h == stored.household_id => Ok(stored),
             _ => {
                 tracing::info!(registration_id = id, "patient link refused");
@@ -333,7 +333,7 @@ async fn proven(app: &App, id: &str, proof: &PatientProof) -> Result<StoredRegis
 }
 
 async fn status_of(app: &App, stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
-    let as_of = Utc::now().date_naive();
+    let as_of = app.clock.now().date_naive();
     let (journey, reg) = stored.validated(as_of)?;
     let reg = reg.ok_or_else(|| Error::Internal("stored registration no longer valid".to_owned()))?;
     let assessment = reg.assess(as_of);
@@ -405,7 +405,7 @@ pub async fn household(
     token: Result<Query<LinkToken>, QueryRejection>,
 ) -> Result<Json<HouseholdStatus>, Error> {
     let Query(token) = token.map_err(|_| Error::NotFound)?;
-    if app.links.verify(&token.token, Utc::now()).as_deref() != Some(id.as_str()) {
+    if app.links.verify(&token.token, app.clock.now()).as_deref() != Some(id.as_str()) {
         return Err(Error::NotFound);
     }
     let mut conn = app.db.pool().acquire().await?;
@@ -435,7 +435,7 @@ async fn patient_event(
     let mut tx = app.db.begin().await?;
     // Re-read inside the transaction: the journey may have moved since.
     let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
-    let updated = super::matching::journey_event(&mut tx, &current, &event, Utc::now(), &Who::patient()).await?;
+    let updated = super::matching::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient()).await?;
     tx.commit().await?;
     tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
     Ok(Json(status_of(app, &updated).await?))

@@ -10,16 +10,34 @@ pub mod postgres;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, NaiveDate, Utc};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pas_server::auth::{Claims, JwksSource, OidcConfig};
+use pas_server::clock::ManualClock;
 use pas_server::{Config, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const ISSUER: &str = "https://idp.test/realms/onehealthid";
+
+/// The instant every in-process test server's clock stands at (a [`ManualClock`]): tests never
+/// read today's date, and fixtures are dated relative to this (DOMAIN: `as_of` defaults to
+/// the server's today). A test that needs time to pass advances [`Running::clock`].
+pub const NOW: &str = "2026-11-25T12:00:00Z";
+
+/// [`NOW`] as an instant.
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
+}
+
+/// The test servers' today.
+pub fn today() -> NaiveDate {
+    now().date_naive()
+}
 pub const AUDIENCE: &str = "pas-test";
 
 /// A test database: its URL and what keeps it alive.
@@ -81,7 +99,8 @@ pub fn jwks_file(dir: &Path) -> PathBuf {
     path
 }
 
-/// Sign `claims` (filled with the test issuer, audience and a 10-minute expiry unless set).
+/// Sign `claims` (filled with the test issuer, audience and an expiry an hour after [`NOW`]
+/// unless set).
 pub fn sign(mut claims: Claims, alg: Algorithm) -> String {
     if claims.iss.is_empty() {
         claims.iss = ISSUER.to_owned();
@@ -90,7 +109,7 @@ pub fn sign(mut claims: Claims, alg: Algorithm) -> String {
         claims.aud = vec![AUDIENCE.to_owned()];
     }
     if claims.exp == 0 {
-        claims.exp = chrono::Utc::now().timestamp() + 600;
+        claims.exp = now().timestamp() + 3600;
     }
     let (file, kid) = match alg {
         Algorithm::ES256 => ("test-es256.pem", "es"),
@@ -157,6 +176,8 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
     pub client: reqwest::Client,
+    /// The server's clock, standing at [`NOW`] until a test moves it.
+    pub clock: Arc<ManualClock>,
     _keys: tempfile::TempDir,
 }
 
@@ -186,6 +207,8 @@ impl Running {
     pub async fn start_with(url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
         let keys = tempfile::tempdir().unwrap();
         let mut c = config(url, keys.path());
+        let clock = Arc::new(ManualClock::new(now()));
+        c.clock = clock.clone();
         adjust(&mut c);
         let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), &c).await.unwrap();
         let addr = server.local_addr().unwrap();
@@ -198,6 +221,7 @@ impl Running {
             stop,
             task,
             client: reqwest::Client::new(),
+            clock,
             _keys: keys,
         }
     }
