@@ -71,6 +71,8 @@ pub enum ErrorCode {
     DuplicatePhn,
     /// §2 household: no members.
     EmptyHousehold,
+    /// §2 household: more than [`crate::registration::MAX_HOUSEHOLD_MEMBERS`] members.
+    TooManyMembers,
     /// A field of a file is not valid UTF-8.
     InvalidEncoding,
     /// §7 a provider's `gender` is not `female|male|other|unknown`.
@@ -145,6 +147,7 @@ impl ErrorCode {
             Self::DuplicateRegistrationId => "duplicate_registration_id",
             Self::DuplicatePhn => "duplicate_phn",
             Self::EmptyHousehold => "empty_household",
+            Self::TooManyMembers => "too_many_members",
             Self::InvalidEncoding => "invalid_encoding",
             Self::InvalidGender => "invalid_gender",
             Self::InvalidComplexity => "invalid_complexity",

@@ -651,6 +651,9 @@ fn registered_at(raw: &str, as_of: NaiveDate) -> Result<DateTime<Utc>, FieldErro
     Ok(t)
 }
 
+/// The most members a household may have (DOMAIN §2).
+pub const MAX_HOUSEHOLD_MEMBERS: usize = 15;
+
 /// A household (DOMAIN §2): the registrations sharing one `household_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Household {
@@ -662,8 +665,9 @@ pub struct Household {
 
 impl Household {
     /// Validate a household as entered on the HCR form: every member's field errors (as
-    /// `members[i].field`) plus the household rules — at least one member, one `household_id`
-    /// shared by all, no registration id or PHN twice.
+    /// `members[i].field`) plus the household rules — one to [`MAX_HOUSEHOLD_MEMBERS`] members
+    /// (a larger household is refused before any member is looked at, with one error), one
+    /// `household_id` shared by all, no registration id or PHN twice. Linear in the members.
     pub fn validate(inputs: &[RegistrationInput], as_of: NaiveDate) -> Result<Self, ValidationErrors> {
         let mut errors = Vec::new();
         if inputs.is_empty() {
@@ -671,6 +675,13 @@ impl Household {
                 "members",
                 ErrorCode::EmptyHousehold,
                 "a household needs at least one member",
+            )]));
+        }
+        if inputs.len() > MAX_HOUSEHOLD_MEMBERS {
+            return Err(ValidationErrors(vec![FieldError::new(
+                "members",
+                ErrorCode::TooManyMembers,
+                format!("a household has at most {MAX_HOUSEHOLD_MEMBERS} members"),
             )]));
         }
         let mut members = Vec::with_capacity(inputs.len());
@@ -690,9 +701,11 @@ impl Household {
                 ));
             }
         }
+        let mut seen_ids = std::collections::HashSet::with_capacity(inputs.len());
+        let mut seen_phns = std::collections::HashSet::with_capacity(inputs.len());
         for (i, input) in inputs.iter().enumerate() {
             let rid = input.registration_id.trim();
-            if !rid.is_empty() && inputs[..i].iter().any(|o| o.registration_id.trim() == rid) {
+            if !rid.is_empty() && !seen_ids.insert(rid) {
                 errors.push(FieldError::new(
                     format!("members[{i}].registration_id"),
                     ErrorCode::DuplicateRegistrationId,
@@ -700,7 +713,7 @@ impl Household {
                 ));
             }
             if let Ok(phn) = Phn::parse(&input.phn) {
-                if inputs[..i].iter().any(|o| Phn::parse(&o.phn) == Ok(phn)) {
+                if !seen_phns.insert(phn) {
                     errors.push(FieldError::new(
                         format!("members[{i}].phn"),
                         ErrorCode::DuplicatePhn,
@@ -897,6 +910,30 @@ pub(crate) mod tests {
                 .unwrap_err()
                 .has(ErrorCode::EmptyHousehold)
         );
+    }
+
+    /// §2: at most 15 members; a larger household gets one error, whatever its members hold.
+    #[test]
+    fn s2_household_has_at_most_fifteen_members() {
+        let member = |i: u32| {
+            let mut m = valid_input();
+            m.registration_id = format!("R{i}");
+            m.household_id = "R0".into();
+            m.relationship = if i == 0 { "self" } else { "child" }.into();
+            m.phn = (12_345_678 + i * 1000..).find_map(Phn::from_body).unwrap().to_string();
+            m
+        };
+        let fifteen: Vec<_> = (0..15).map(member).collect();
+        assert_eq!(Household::validate(&fifteen, as_of()).unwrap().members.len(), 15);
+        let sixteen: Vec<_> = (0..16).map(member).collect();
+        let e = Household::validate(&sixteen, as_of()).unwrap_err();
+        assert_eq!(e.errors().len(), 1);
+        assert_eq!(
+            (e.errors()[0].field.as_str(), e.errors()[0].code),
+            ("members", ErrorCode::TooManyMembers)
+        );
+        let empties = vec![RegistrationInput::default(); 87_374];
+        assert_eq!(Household::validate(&empties, as_of()).unwrap_err().errors().len(), 1);
     }
 
     #[test]

@@ -70,6 +70,8 @@ code_enum!(
         RegistrationWithdrawn = "registration_withdrawn",
         /// §9 the registration was closed (unreachable, moved out of BC).
         RegistrationClosed = "registration_closed",
+        /// §2 the household's link, sent again on request to the contact already on file.
+        HouseholdLink = "household_link",
     }
 );
 

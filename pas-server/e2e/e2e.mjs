@@ -36,7 +36,7 @@ try {
   const page = await context.newPage();
   const posts = [];
   page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url().includes('/api/v1/households')) posts.push(r.url());
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/households') posts.push(r.url());
   });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -104,7 +104,15 @@ try {
   await page.fill('#m0-postal_code', 'V8W 1P6');
   await page.click('#submit');
   await page.waitForFunction(() => document.getElementById('summary').textContent.includes('already on the registry'));
-  ok(true, 'duplicate PHN: already on the registry');
+  ok(!(await page.textContent('#summary')).includes(registrantId), 'duplicate PHN: already on the registry, naming no registration');
+
+  // The status page offers to send the link again; it answers the same for any PHN.
+  await page.goto(`${base}/status`);
+  await page.fill('#resend-phn', '9698658215');
+  await page.click('#resend button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('message').textContent.includes('If this PHN is on the registry'));
+  ok(true, 'lost link: asked for it again');
+  await accessible(page, 'status page with the link request');
 
   // Phone-sized screen: no horizontal scrolling; still accessible.
   const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
@@ -198,7 +206,9 @@ try {
   await accept.click();
   await page.waitForFunction(() => document.getElementById('message').textContent === 'Offer accepted.');
   await page.screenshot({ path: `${shots}/provider-offers.png`, fullPage: true });
-  const r = await fetch(`${base}/api/v1/registrations/${registrantId}/status?phn=9698658215&birth_date=1980-05-17`);
+  const r = await fetch(`${base}/api/v1/registrations/${registrantId}/status`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phn: '9698658215', birth_date: '1980-05-17' }),
+  });
   ok((await r.json()).status === 'accepted', 'the registrant is accepted');
 
   // Endorsement through the pages (§10): the MOA asks the physician by e-mail (a known party:

@@ -29,7 +29,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-${wrap[@]+"${wrap[@]}"} "$pas" serve --listen 127.0.0.1:0 --dev-login --test-clock "$now" --public-cache-secs 0 \
+${wrap[@]+"${wrap[@]}"} "$pas" serve --listen 127.0.0.1:0 --dev-login --test-clock "$now" --public-cache-secs 0 --public-requests-per-minute 0 \
     --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
 pid=$!
 for _ in $(seq 1 200); do

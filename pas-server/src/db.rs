@@ -125,6 +125,11 @@ macro_rules! migrations {
                 "run region",
                 include_str!(concat!("../migrations/", $backend, "/0004_run_region.sql")),
             ),
+            (
+                5,
+                "proof failures",
+                include_str!(concat!("../migrations/", $backend, "/0005_proof_failures.sql")),
+            ),
         ]
     };
 }
@@ -432,4 +437,80 @@ pub async fn put_document(conn: &mut AnyConnection, name: &str, version: i64, bo
         Err(e) if is_unique_violation(&e) => Err(DbError::Conflict),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Failed patient proofs in a window: how many, and the oldest (for `Retry-After`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProofFailures {
+    /// Failures since the window's start.
+    pub count: u64,
+    /// The oldest of them (RFC 3339).
+    pub oldest: Option<String>,
+}
+
+/// Failed proofs since `since` (RFC 3339), of one registration id (`by_client` false) or one
+/// client address (`by_client` true).
+pub async fn proof_failures(
+    conn: &mut AnyConnection,
+    key: &str,
+    by_client: bool,
+    since: &str,
+) -> Result<ProofFailures, DbError> {
+    let sql = if by_client {
+        "SELECT COUNT(*), MIN(at) FROM proof_failures WHERE client = $1 AND at > $2"
+    } else {
+        "SELECT COUNT(*), MIN(at) FROM proof_failures WHERE registration_id = $1 AND at > $2"
+    };
+    let row = sqlx::query(sql).bind(key).bind(since).fetch_one(conn).await?;
+    Ok(ProofFailures {
+        count: u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0),
+        oldest: row.try_get::<Option<String>, _>(1)?,
+    })
+}
+
+/// Record a failed proof naming `registration_id` (known or not) from `client` at `at`, and
+/// forget failures older than `forget_before`.
+pub async fn record_proof_failure(
+    conn: &mut AnyConnection,
+    registration_id: &str,
+    client: &str,
+    at: &str,
+    forget_before: &str,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM proof_failures WHERE at < $1")
+        .bind(forget_before)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO proof_failures (registration_id, at, client) VALUES ($1, $2, $3)")
+        .bind(registration_id)
+        .bind(at)
+        .bind(client)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// After a successful proof: how many failed proofs named these registrations since the last
+/// success (the owner is told), and forget them.
+pub async fn take_proof_failures(conn: &mut AnyConnection, registration_ids: &[&str]) -> Result<u64, DbError> {
+    let mut total = 0u64;
+    for id in registration_ids {
+        let done = sqlx::query("DELETE FROM proof_failures WHERE registration_id = $1")
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+        total += done.rows_affected();
+    }
+    Ok(total)
+}
+
+/// How many household links were queued for `household_id` since `since` (RFC 3339).
+pub async fn household_links_sent(conn: &mut AnyConnection, household_id: &str, since: &str) -> Result<u64, DbError> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'link_sent' AND subject = $1 AND at > $2")
+            .bind(format!("household {household_id}"))
+            .bind(since)
+            .fetch_one(conn)
+            .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }

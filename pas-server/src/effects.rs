@@ -60,11 +60,16 @@ pub async fn record(
 ) -> Result<(), DbError> {
     for effect in effects {
         match effect {
+            // The link goes only with the message it was made for: an endorsement invitation
+            // (which carries the token) or a household's link.
             Effect::Email { template, to, token } => {
-                let link = token.as_ref().and(link);
+                let link = link.filter(|_| token.is_some() || *template == Template::HouseholdLink);
                 enqueue(conn, at, "email", *template, to, link).await?;
             }
-            Effect::Sms { template, to } => enqueue(conn, at, "sms", *template, to, None).await?,
+            Effect::Sms { template, to } => {
+                let link = link.filter(|_| *template == Template::HouseholdLink);
+                enqueue(conn, at, "sms", *template, to, link).await?;
+            }
             Effect::Audit(a) => {
                 let detail = json!({
                     "actor": a.actor,
@@ -161,6 +166,7 @@ fn subject(template: Template) -> &'static str {
         Template::RegistrationReactivated => "Health Connect Registry: you are on the waitlist again",
         Template::RegistrationWithdrawn => "Health Connect Registry: your registration is withdrawn",
         Template::RegistrationClosed => "Health Connect Registry: your registration is closed",
+        Template::HouseholdLink => "Health Connect Registry: the link to your registration",
     }
 }
 
@@ -289,7 +295,11 @@ async fn deliver(
         .map_err(|_| "the address on record is not deliverable".to_owned())?;
     let mut body = String::from("This is a message from the Provincial Attachment System (PAS).\n\n");
     if let Some(link) = link {
-        body.push_str("Open this link to continue (it works once):\n");
+        body.push_str(if template == Template::HouseholdLink {
+            "Open this link to see your household's registration (keep it private):\n"
+        } else {
+            "Open this link to continue (it works once):\n"
+        });
         body.push_str(link);
         body.push('\n');
     } else {

@@ -15,6 +15,11 @@ use crate::db::DbError;
 /// The media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The most field errors one problem lists; `total_errors` counts them all. A household has at
+/// most 15 members of about 20 fields, so a real form never reaches it; a hostile body cannot
+/// make the answer grow with its size.
+pub const MAX_PROBLEM_ERRORS: usize = 100;
+
 /// An RFC 9457 problem.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -29,9 +34,12 @@ pub struct Problem {
     pub detail: String,
     /// The stable code (pas-core's `ErrorCode` where one applies).
     pub code: String,
-    /// Every field error, for `validation_failed`.
+    /// The field errors of a `validation_failed` problem, the first [`MAX_PROBLEM_ERRORS`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// How many field errors there were in all (present for `validation_failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_errors: Option<usize>,
 }
 
 /// One field error of a `validation_failed` problem.
@@ -51,9 +59,10 @@ pub enum Error {
     /// Field errors from pas-core (422).
     #[error("validation failed")]
     Validation(ValidationErrors),
-    /// DOMAIN §2 duplicate rule (409), with the existing registration's id.
+    /// DOMAIN §2 duplicate rule (409). The public answer names no registration: the person is
+    /// told to use their link or ask for it again (`POST /api/v1/link-requests`).
     #[error("already registered")]
-    AlreadyRegistered(String),
+    AlreadyRegistered,
     /// A journey event not possible now (409), from pas-core's `TransitionError`.
     #[error("{0}")]
     Transition(pas_core::TransitionError),
@@ -78,6 +87,9 @@ pub enum Error {
     /// The body is not the JSON expected (400 / 415 / 413).
     #[error("bad request body")]
     Body(StatusCode, &'static str, &'static str),
+    /// Too many requests or failed attempts (429, with `Retry-After` in seconds).
+    #[error("too many requests: {0}")]
+    TooMany(&'static str, u64),
     /// A server fault (500); details go to the log, not to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -86,7 +98,7 @@ pub enum Error {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::AlreadyRegistered(id) => Error::AlreadyRegistered(id),
+            DbError::AlreadyRegistered(_) => Error::AlreadyRegistered,
             DbError::Conflict => Error::Conflict,
             other => Error::Internal(other.to_string()),
         }
@@ -140,6 +152,7 @@ impl Error {
                 format!("{} field error(s); see errors", v.errors().len()),
                 v.errors()
                     .iter()
+                    .take(MAX_PROBLEM_ERRORS)
                     .map(|e| ProblemField {
                         field: e.field.clone(),
                         code: e.code.as_str().to_owned(),
@@ -147,11 +160,14 @@ impl Error {
                     })
                     .collect(),
             ),
-            Error::AlreadyRegistered(id) => (
+            Error::AlreadyRegistered => (
                 StatusCode::CONFLICT,
                 pas_core::ErrorCode::AlreadyRegistered.as_str(),
                 "Already registered",
-                format!("this PHN already has an active (non-terminal) registration: {id}"),
+                "someone in this household is already on the registry: open the link sent when you \
+                 registered, or ask for it to be sent again to the contact on file \
+                 (POST /api/v1/link-requests)"
+                    .to_owned(),
                 Vec::new(),
             ),
             Error::Transition(e) => {
@@ -196,6 +212,13 @@ impl Error {
                 Vec::new(),
             ),
             Error::Body(status, code, detail) => (*status, *code, "Bad request body", (*detail).to_owned(), Vec::new()),
+            Error::TooMany(code, secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                *code,
+                "Too many requests",
+                format!("too many requests; try again in {secs} s"),
+                Vec::new(),
+            ),
             Error::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -211,6 +234,10 @@ impl Error {
             detail,
             code: code.to_owned(),
             errors,
+            total_errors: match self {
+                Error::Validation(v) => Some(v.errors().len()),
+                _ => None,
+            },
         }
     }
 }
@@ -223,6 +250,12 @@ impl IntoResponse for Error {
         let problem = self.problem();
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let Error::TooMany(_, secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        }
+        response
     }
 }

@@ -24,6 +24,8 @@ pub mod db;
 pub mod effects;
 pub mod error;
 pub mod registrar;
+pub mod throttle;
+pub mod transport;
 pub mod web;
 
 use api::{App, Settings, admin, dashboard, dev, endorse, jobs, matching, providers, registry};
@@ -34,8 +36,15 @@ use effects::Smtp;
 /// The default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./pas.db";
 
-/// The largest JSON body accepted (a household form is a few KB).
+/// The largest JSON body accepted by default (provider-side forms, capacity, endorsements).
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
+
+/// The largest household registration: 15 members of about 20 fields each, the longest a
+/// field may be, stay under 40 KiB.
+pub const MAX_HOUSEHOLD_BYTES: usize = 64 * 1024;
+
+/// The largest patient proof, token or link request.
+pub const MAX_PROOF_BYTES: usize = 4 * 1024;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -63,6 +72,12 @@ pub struct Config {
     pub public_cache: std::time::Duration,
     /// The server's notion of now (the system clock; a [`clock::ManualClock`] in tests).
     pub clock: clock::SharedClock,
+    /// Per-client and per-sender limits.
+    pub limits: throttle::Limits,
+    /// Connection cap and timeouts.
+    pub transport: transport::Transport,
+    /// Behind a reverse proxy: the client address is the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -80,24 +95,68 @@ impl Config {
             regions: pas_core::region::RegionMap::bc_health_authorities(),
             public_cache: std::time::Duration::from_secs(60),
             clock: clock::system(),
+            limits: throttle::Limits::default(),
+            transport: transport::Transport::default(),
+            trust_forwarded_for: false,
         }
     }
 }
 
-/// The routes over the app state.
-pub fn router(app: App) -> Router {
-    let dev_login = app.auth.is_dev();
-    let mut router = Router::new()
-        .route("/api/v1/households", post(registry::create_household))
-        .route("/api/v1/households/{id}", get(registry::household))
-        .route("/api/v1/registrations", get(matching::registrations))
-        .route("/api/v1/registrations/{id}/status", get(registry::registration_status))
-        .route("/api/v1/registrations/{id}/withdraw", post(registry::withdraw))
+/// The public and patient routes: no login, so each client is rate-limited, and bodies are
+/// small.
+fn public_routes(app: &App) -> Router<App> {
+    let proof = |r: axum::routing::MethodRouter<App>| r.layer(DefaultBodyLimit::max(MAX_PROOF_BYTES));
+    Router::new()
+        .route(
+            "/api/v1/households",
+            post(registry::create_household).layer(DefaultBodyLimit::max(MAX_HOUSEHOLD_BYTES)),
+        )
+        .route("/api/v1/households/{id}/status", proof(post(registry::household)))
+        .route("/api/v1/link-requests", proof(post(registry::request_link)))
+        .route(
+            "/api/v1/registrations/{id}/status",
+            proof(post(registry::registration_status)),
+        )
+        .route("/api/v1/registrations/{id}/withdraw", proof(post(registry::withdraw)))
         .route(
             "/api/v1/registrations/{id}/decline-offer",
-            post(registry::decline_offer),
+            proof(post(registry::decline_offer)),
         )
-        .route("/api/v1/registrations/{id}/still-waiting", post(registry::status_reply))
+        .route(
+            "/api/v1/registrations/{id}/still-waiting",
+            proof(post(registry::status_reply)),
+        )
+        .route("/api/v1/stats", get(admin::stats))
+        .route("/api/v1/dashboard", get(dashboard::figures))
+        .route("/dashboard/timeline.svg", get(dashboard::timeline_svg))
+        .route("/dashboard/waits.svg", get(dashboard::waits_svg))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rate_limited))
+}
+
+/// `429` when the client has used its public requests ([`throttle::Limits::public_per_minute`]).
+async fn rate_limited(
+    axum::extract::State(app): axum::extract::State<App>,
+    client: throttle::ClientAddr,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match app.throttle.public(client) {
+        Ok(()) => next.run(request).await,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+/// The routes over the app state, with the default request timeout.
+pub fn router(app: App) -> Router {
+    router_with(app, transport::Transport::default())
+}
+
+/// The routes over the app state: every request answered within `limits.request_timeout`, a
+/// panel upload within `limits.upload_timeout`.
+pub fn router_with(app: App, limits: transport::Transport) -> Router {
+    let dev_login = app.auth.is_dev();
+    let mut router = public_routes(&app)
+        .route("/api/v1/registrations", get(matching::registrations))
         .route("/api/v1/me", get(providers::me))
         .route("/api/v1/clinics", post(providers::create_clinic))
         .route(
@@ -110,10 +169,6 @@ pub fn router(app: App) -> Router {
         )
         .route("/api/v1/providers/{id}/capacity", put(providers::put_capacity))
         .route("/api/v1/providers/{id}/offers", get(matching::list_offers))
-        .route(
-            "/api/v1/providers/{id}/panel",
-            post(providers::upload_panel).layer(DefaultBodyLimit::disable()),
-        )
         .route("/api/v1/panel-reports/{id}", get(providers::panel_report))
         .route("/api/v1/endorsements", get(endorse::list))
         .route("/api/v1/endorsements/{id}/cancel", post(endorse::end))
@@ -127,10 +182,6 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/offers/{id}/accept", post(matching::accept_offer))
         .route("/api/v1/offers/{id}/decline", post(matching::decline_offer))
         .route("/api/v1/claims", post(matching::claim))
-        .route("/api/v1/stats", get(admin::stats))
-        .route("/api/v1/dashboard", get(dashboard::figures))
-        .route("/dashboard/timeline.svg", get(dashboard::timeline_svg))
-        .route("/dashboard/waits.svg", get(dashboard::waits_svg))
         .route("/api/v1/admin/outbox", get(admin::outbox))
         .route("/api/v1/admin/audit", get(admin::audit_trail))
         .route("/api/v1/admin/parties/{id}/standing", put(admin::set_standing))
@@ -150,6 +201,17 @@ pub fn router(app: App) -> Router {
         .merge(web::routes())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/docs/openapi.json", api::ApiDoc::openapi()))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            transport::deadline,
+        ))
+        // Added after the request timeout, so it has only its own, longer one.
+        .route(
+            "/api/v1/providers/{id}/panel",
+            post(providers::upload_panel).layer(DefaultBodyLimit::disable()).layer(
+                axum::middleware::from_fn_with_state(limits.upload_timeout, transport::deadline),
+            ),
+        )
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(
             // Spans name the route template, never the URI: a query string may hold a PHN.
@@ -199,6 +261,7 @@ pub struct Server {
     app: App,
     background: bool,
     smtp: Option<Smtp>,
+    transport: transport::Transport,
 }
 
 impl Server {
@@ -211,6 +274,13 @@ impl Server {
             anyhow::bail!(
                 "--dev-login is for trying PAS on a laptop and is refused with PostgreSQL: \
                  configure OpenID Connect (--oidc-issuer, --oidc-audience, --oidc-jwks) instead"
+            );
+        }
+        if config.dev_login && !listen.ip().is_loopback() {
+            // Anyone reaching a dev-login server can log in as an admin.
+            anyhow::bail!(
+                "--dev-login gives anyone who reaches the server every role: it listens on a loopback \
+                 address only (127.0.0.1 or ::1), not {listen}"
             );
         }
         if config.dev_login && config.oidc.is_some() {
@@ -270,14 +340,17 @@ impl Server {
                 login,
                 csp,
                 regions: config.regions.clone(),
+                trust_forwarded_for: config.trust_forwarded_for,
             }),
             public: Arc::new(api::PublicFigures::new(config.public_cache)),
+            throttle: Arc::new(throttle::Throttle::new(config.limits)),
         };
         Ok(Self {
             listener,
             app,
             background: config.background,
             smtp: config.smtp.clone(),
+            transport: config.transport,
         })
     }
 
@@ -304,9 +377,13 @@ impl Server {
                 )));
             }
         }
-        let served = axum::serve(self.listener, router(self.app))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = transport::serve(
+            self.listener,
+            router_with(self.app, self.transport),
+            self.transport,
+            shutdown,
+        )
+        .await;
         for t in tasks {
             t.abort();
         }

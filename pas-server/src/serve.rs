@@ -64,6 +64,21 @@ pub struct Args {
     /// that tests of the binary do not depend on the day they run. Loopback addresses only.
     #[arg(long, hide = true)]
     test_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Connections served at once (more wait in the listen backlog).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Requests per minute one client may make to the public and patient API (registration,
+    /// status, link requests, public figures); 0: no limit.
+    #[arg(long, default_value_t = 120)]
+    public_requests_per_minute: u32,
+    /// E-mail-sending operations (endorsement requests, link requests) per hour per sender; 0:
+    /// no limit.
+    #[arg(long, default_value_t = 30)]
+    mail_per_hour: u32,
+    /// Behind a reverse proxy that sets `X-Forwarded-For`: rate limits and audit rows use its
+    /// last address (the client the proxy saw) instead of the proxy's.
+    #[arg(long)]
+    trust_forwarded_for: bool,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -99,6 +114,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     config.link_days = args.link_days;
     config.max_panel_bytes = args.max_panel_mib.saturating_mul(1024 * 1024);
     config.public_cache = std::time::Duration::from_secs(args.public_cache_secs);
+    config.transport.max_connections = args.max_connections;
+    config.limits.public_per_minute = args.public_requests_per_minute;
+    config.limits.mail_per_hour = args.mail_per_hour;
+    config.trust_forwarded_for = args.trust_forwarded_for;
+
     if let Some(at) = args.test_clock {
         // A clock that stands still never expires a token or a link: never on a reachable address.
         if !args.listen.ip().is_loopback() {

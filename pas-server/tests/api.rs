@@ -676,10 +676,10 @@ async fn s9_match_offer_accept_claim_and_panel_attach() {
         assert_eq!(run["report"]["counts"]["matched_persons"], 2);
         let view = s
             .ok(
-                "GET",
-                &format!("/api/v1/households/{hh}?token={token}"),
+                "POST",
+                &format!("/api/v1/households/{hh}/status"),
                 None,
-                None,
+                Some(&json!({ "token": token })),
                 StatusCode::OK,
             )
             .await;
@@ -844,10 +844,10 @@ async fn s9_match_offer_accept_claim_and_panel_attach() {
 
         let view = s
             .ok(
-                "GET",
-                &format!("/api/v1/households/{hh}?token={token}"),
+                "POST",
+                &format!("/api/v1/households/{hh}/status"),
                 None,
-                None,
+                Some(&json!({ "token": token })),
                 StatusCode::OK,
             )
             .await;
@@ -950,37 +950,26 @@ async fn s11_patient_link_and_patient_decline() {
             .await;
         let (a_id, a_token) = (a["household_id"].as_str().unwrap(), a["access_token"].as_str().unwrap());
         let b_id = b["household_id"].as_str().unwrap();
-        s.ok(
-            "GET",
-            &format!("/api/v1/households/{a_id}?token={a_token}"),
-            None,
-            None,
-            StatusCode::OK,
-        )
-        .await;
+        let (status, _, _) = s.household(a_id, a_token).await;
+        assert_eq!(status, StatusCode::OK);
         // The link opens its own household only; a forged or truncated token opens nothing.
-        for path in [
-            format!("/api/v1/households/{b_id}?token={a_token}"),
-            format!("/api/v1/households/{a_id}?token={}", &a_token[..a_token.len() - 2]),
-            format!("/api/v1/households/{a_id}"),
+        for (id, token) in [
+            (b_id, a_token.to_owned()),
+            (a_id, a_token[..a_token.len() - 2].to_owned()),
+            (a_id, String::new()),
         ] {
-            let (status, body) = s.call("GET", &path, None, None).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+            let (status, _, body) = s.household(id, &token).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
         }
         let (status, _, _) = s.status(b_id, "", "").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let r = s
-            .client
-            .get(s.url(&format!("/api/v1/registrations/{b_id}/status")))
-            .query(&[("token", a_token)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::NOT_FOUND,
-            "a's link does not open b's registration"
-        );
+        let (status, _, _) = s
+            .post(
+                &format!("/api/v1/registrations/{b_id}/status"),
+                &json!({ "token": a_token }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "a's link does not open b's registration");
 
         s.ok(
             "POST",
@@ -1374,7 +1363,7 @@ async fn two_processes_never_double_assign_a_place() {
         let spawn = || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
                 .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url])
-                .args(["--test-clock", support::NOW])
+                .args(["--test-clock", support::NOW, "--public-requests-per-minute", "0"])
                 .args([
                     "--oidc-issuer",
                     support::ISSUER,
@@ -2110,14 +2099,13 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
         assert_eq!(provider["capacity"]["current_panel_size"], 1, "only A1001's row counts");
         let v = s
             .ok(
-                "GET",
+                "POST",
                 &format!(
-                    "/api/v1/households/{}?token={}",
-                    created["household_id"].as_str().unwrap(),
-                    created["access_token"].as_str().unwrap()
+                    "/api/v1/households/{}/status",
+                    created["household_id"].as_str().unwrap()
                 ),
                 None,
-                None,
+                Some(&json!({ "token": created["access_token"] })),
                 StatusCode::OK,
             )
             .await;
@@ -2135,14 +2123,13 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
         );
         let v = s
             .ok(
-                "GET",
+                "POST",
                 &format!(
-                    "/api/v1/households/{}?token={}",
-                    created["household_id"].as_str().unwrap(),
-                    created["access_token"].as_str().unwrap()
+                    "/api/v1/households/{}/status",
+                    created["household_id"].as_str().unwrap()
                 ),
                 None,
-                None,
+                Some(&json!({ "token": created["access_token"] })),
                 StatusCode::OK,
             )
             .await;

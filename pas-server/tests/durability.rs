@@ -38,6 +38,8 @@ impl Serve {
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
             // The server's today, a day after the households' as_of (no test reads the date).
             .args(["--test-clock", "2026-11-25T12:00:00Z"])
+            // A burst of registrations from one address, on purpose.
+            .args(["--public-requests-per-minute", "0"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -210,8 +212,8 @@ async fn kill_mid_burst_then_check(database_url: &str, seed: u64) {
     for (i, ids) in &acknowledged {
         for (id, (phn, birth_date)) in ids.iter().zip(&households[*i].proofs) {
             let r = client
-                .get(format!("{}/api/v1/registrations/{id}/status", server.base))
-                .query(&[("phn", phn), ("birth_date", birth_date)])
+                .post(format!("{}/api/v1/registrations/{id}/status", server.base))
+                .json(&json!({ "phn": phn, "birth_date": birth_date }))
                 .send()
                 .await
                 .unwrap();

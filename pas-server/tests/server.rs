@@ -148,7 +148,7 @@ async fn bad_bodies_are_problems_without_echoing_input() {
 }
 
 #[tokio::test]
-async fn s2_duplicate_phn_is_already_registered_naming_the_id_not_the_phn() {
+async fn s2_duplicate_phn_is_already_registered_naming_nothing() {
     for db in backends().await {
         let server = Running::start(&db.url).await;
         let (_, _, created) = server.post("/api/v1/households", &household()).await;
@@ -161,7 +161,12 @@ async fn s2_duplicate_phn_is_already_registered_naming_the_id_not_the_phn() {
         let (status, content_type, body) = server.post("/api/v1/households", &alone).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_problem(&content_type, &body, status, "already_registered");
-        assert!(body["detail"].as_str().unwrap().contains(&spouse_id), "{body}");
+        // DOMAIN §2: an unauthenticated caller learns the code only — no registration id.
+        assert!(!body.to_string().contains(&spouse_id), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("/api/v1/link-requests"),
+            "{body}"
+        );
         assert_no_phi(&body);
         // A PHN twice within one household is the core's duplicate_phn (422), not a 409.
         let twice = json!({ "members": [member("self", PHN, "1980-05-17"), member("child", PHN, "1980-05-17")] });
@@ -214,9 +219,20 @@ async fn s11_status_lookup_needs_phn_and_birth_date_and_hides_existence() {
                 "wrong proof must look like an unknown id"
             );
         }
-        // No query at all: the same 404.
-        let (status, _, body) = server.get(&format!("/api/v1/registrations/{id}/status")).await;
+        // An empty proof: the same 404.
+        let (status, _, body) = server
+            .post(&format!("/api/v1/registrations/{id}/status"), &json!({}))
+            .await;
         assert_eq!((status, &body), (StatusCode::NOT_FOUND, &unknown));
+        // DOMAIN §11: proofs travel in bodies only; the old query-string lookup is gone.
+        let r = server
+            .client
+            .get(server.url(&format!("/api/v1/registrations/{id}/status")))
+            .query(&[("phn", PHN), ("birth_date", "1980-05-17")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
         server.stop().await;
     }
 }
@@ -396,8 +412,8 @@ async fn pas_serve_prints_its_address_and_logs_no_phi() {
         }
         let id = ids[0].clone().unwrap();
         let r = client
-            .get(format!("{base}/api/v1/registrations/{id}/status"))
-            .query(&[("phn", PHN), ("birth_date", "1980-05-18")])
+            .post(format!("{base}/api/v1/registrations/{id}/status"))
+            .json(&json!({ "phn": PHN, "birth_date": "1980-05-18" }))
             .send()
             .await
             .unwrap();
@@ -410,7 +426,10 @@ async fn pas_serve_prints_its_address_and_logs_no_phi() {
             log.contains("household registered") && log.contains("already_registered"),
             "{log}"
         );
-        assert!(log.contains("*******215"), "the refused proof is logged masked: {log}");
+        assert!(
+            log.contains("patient proof refused") && !log.contains("*******215"),
+            "the refused proof is logged by registration id and client, without even a masked PHN: {log}"
+        );
         assert!(log.contains(&id), "{log}");
         for secret in [
             PHN,

@@ -45,12 +45,22 @@ function addMember() {
     node.querySelector('.remove').addEventListener('click', () => {
       node.remove();
       renumber();
+      limitMembers();
       render(false);
       document.getElementById('add-member').focus();
     });
   }
   list.append(node);
+  limitMembers();
   return node;
+}
+
+// A household has at most 15 members (DOMAIN §2).
+const MAX_MEMBERS = 15;
+function limitMembers() {
+  const add = document.getElementById('add-member');
+  add.disabled = list.children.length >= MAX_MEMBERS;
+  add.title = add.disabled ? `A household has at most ${MAX_MEMBERS} members.` : '';
 }
 
 // After a removal, members are numbered again so field names match the server's.
@@ -192,9 +202,9 @@ form.addEventListener('submit', async (ev) => {
       return;
     }
     if (body.code === 'already_registered') {
-      const id = /: (\S+)$/.exec(body.detail)?.[1];
-      say(`Someone in this household is already on the registry${id ? ` (registration number ${id})` : ''}. ` +
-        'You do not need to register again: check the status with the registration number, PHN and birth date.', 'bad');
+      // The registry does not say who (DOMAIN §2): the person uses their link or asks for it again.
+      say('Someone in this household is already on the registry, so you do not need to register again. '
+        + 'Open the link you received when you registered, or ask for it to be sent again on the status page (/status).', 'bad');
     } else if (body.code === 'validation_failed') {
       showErrors(body.errors, true);
       say(`${body.errors.length} answer${body.errors.length > 1 ? 's need' : ' needs'} attention.`, 'bad');

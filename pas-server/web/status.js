@@ -56,9 +56,8 @@ function card(m) {
     if (secondary) b.className = 'secondary';
     b.addEventListener('click', async () => {
       if (confirmText && !window.confirm(confirmText)) return;
-      const r = await fetch(`/api/v1/registrations/${encodeURIComponent(m.registration_id)}/${path}`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof),
-      });
+      const sent = proof.token ? { token: proof.token } : { phn: proof.phn, birth_date: proof.birth_date };
+      const r = await post(`/api/v1/registrations/${encodeURIComponent(m.registration_id)}/${path}`, sent);
       const body = await r.json();
       if (r.ok) {
         say('Done.', 'good');
@@ -78,27 +77,49 @@ function card(m) {
   return c;
 }
 
+// Proofs travel in request bodies only, never in a URL (DOMAIN §11).
+function post(path, body) {
+  return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+function tooMany(r) {
+  const wait = Math.ceil(Number(r.headers.get('retry-after') || 60) / 60);
+  say(`Too many attempts. Please try again in ${wait} minute${wait > 1 ? 's' : ''}.`, 'bad');
+}
+
+function warnAttempts(n) {
+  if (n > 0) {
+    say(`Someone tried ${n} time${n > 1 ? 's' : ''} to open this registration with a wrong PHN, birth date or link `
+      + 'since it was last opened. If it was not you, keep your registration number private.', 'bad');
+  }
+}
+
 async function load() {
   if (proof?.token) {
-    const r = await fetch(`/api/v1/households/${encodeURIComponent(params.get('household'))}?token=${encodeURIComponent(proof.token)}`);
+    const r = await post(`/api/v1/households/${encodeURIComponent(params.get('household'))}/status`, { token: proof.token });
+    if (r.status === 429) return tooMany(r);
     if (!r.ok) {
-      say('This link does not work any more. Look up your registration with its number instead.', 'bad');
+      say('This link does not work any more. Look up your registration with its number instead, or ask for a new link.', 'bad');
       proof = null;
       lookup.hidden = false;
+      resend.hidden = false;
       box.replaceChildren();
       return;
     }
     const h = await r.json();
     box.replaceChildren(...h.members.map(card));
+    warnAttempts(h.failed_attempts || 0);
   } else if (proof) {
-    const q = new URLSearchParams({ phn: proof.phn, birth_date: proof.birth_date });
-    const r = await fetch(`/api/v1/registrations/${encodeURIComponent(proof.id)}/status?${q}`);
+    const r = await post(`/api/v1/registrations/${encodeURIComponent(proof.id)}/status`, { phn: proof.phn, birth_date: proof.birth_date });
+    if (r.status === 429) return tooMany(r);
     if (!r.ok) {
       say('No registration matches this number, PHN and birth date.', 'bad');
       return;
     }
-    box.replaceChildren(card(await r.json()));
+    const one = await r.json();
+    box.replaceChildren(card(one));
     lookup.hidden = true;
+    warnAttempts(one.failed_attempts || 0);
   }
 }
 
@@ -113,10 +134,21 @@ lookup.addEventListener('submit', async (ev) => {
   await load();
 });
 
+const resend = document.getElementById('resend');
+resend.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const r = await post('/api/v1/link-requests', { phn: document.getElementById('resend-phn').value });
+  if (r.status === 429) return tooMany(r);
+  const body = await r.json();
+  if (r.status === 202) say(body.detail, 'good');
+  else say(body.errors?.[0]?.message || 'That is not a Personal Health Number.', 'bad');
+});
+
 if (params.get('token') && params.get('household')) {
   proof = { token: params.get('token') };
   if (params.get('new')) say('You are registered. Keep this page\'s link to come back: it opens your household.', 'good');
   await load();
 } else {
   lookup.hidden = false;
+  resend.hidden = false;
 }

@@ -148,7 +148,7 @@ pub fn validate_registration(
 
 /// Validate a household as entered on the HCR form (DOMAIN §2): members' errors as
 /// `members[i].field`, plus `household_mismatch`, `duplicate_registration_id`,
-/// `duplicate_phn`, `empty_household`.
+/// `duplicate_phn`, `empty_household`, `too_many_members` (more than 15).
 #[wasm_bindgen(js_name = validateHousehold, unchecked_return_type = "ValidationResult")]
 pub fn validate_household(
     #[wasm_bindgen(unchecked_param_type = "RegistrationInput[]")] members: JsValue,

@@ -163,6 +163,7 @@ pub struct CreateRequest {
         (status = 409, description = "A request in progress or an active endorsement exists (`duplicate`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Your own e-mail (`self_endorsement`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid e-mail (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many e-mailing requests by this sender (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(
@@ -173,6 +174,8 @@ pub async fn create(
     let Json(request) = body?;
     let email = Email::parse(&request.recipient_email)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![e.at("recipient_email")])))?;
+    // Each request e-mails an address the caller chose: a sender's requests are limited.
+    app.throttle.mail(&format!("party:{}", caller.party))?;
     let raw = crate::auth::random_token().map_err(internal)?;
     let token = Token::parse(&raw).map_err(internal)?;
     let link = format!("{}/endorsements/receive?token={raw}", app.settings.public_url);

@@ -58,6 +58,8 @@ pub struct Settings {
     pub csp: String,
     /// Health-authority regions (coordinators' scope).
     pub regions: pas_core::region::RegionMap,
+    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// How the pages log in: the identity provider's endpoints for the authorization-code flow with
@@ -93,6 +95,8 @@ pub struct App {
     pub public: Arc<PublicFigures>,
     /// The one source of "now" ([`crate::clock`]).
     pub clock: crate::clock::SharedClock,
+    /// Per-client and per-sender limits ([`crate::throttle`]).
+    pub throttle: Arc<crate::throttle::Throttle>,
 }
 
 /// The public aggregates' caches ([`crate::cache`]).
@@ -128,6 +132,7 @@ impl PublicFigures {
     paths(
         registry::create_household,
         registry::household,
+        registry::request_link,
         registry::registration_status,
         registry::withdraw,
         registry::decline_offer,

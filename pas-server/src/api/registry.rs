@@ -2,20 +2,21 @@
 //! household (DOMAIN §2, §9, §11).
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
 use pas_core::{Household, Phn, RegistrationInput};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{App, new_id, text, timestamp};
 use crate::db::{self, DbError, StoredRegistration};
-use crate::effects::Who;
+use crate::effects::{self, Who};
 use crate::error::{Error, Problem};
+use crate::throttle::{ClientAddr, PROOF_WINDOW, retry_after};
 
 /// One person of a household, as on the HCR form (DOMAIN §7 fields). The server assigns
 /// `registration_id`, `household_id` (the first member's id), `registered_at` (now) and
@@ -104,7 +105,8 @@ pub struct HouseholdCreated {
     /// One entry per member, in request order.
     pub registrations: Vec<MemberSummary>,
     /// A signed token that opens this household's page without PHN and birth date
-    /// (`GET /api/v1/households/{id}?token=…`); keep it private.
+    /// (`POST /api/v1/households/{id}/status` with `{"token": …}`); keep it private. It stops
+    /// working when it expires or when every member has withdrawn.
     pub access_token: String,
     /// When the token stops working (RFC 3339 UTC).
     pub access_expires_at: String,
@@ -135,10 +137,11 @@ pub struct MemberSummary {
     pub ineligible_reasons: Vec<String>,
 }
 
-/// A patient's proof of access (DOMAIN §11): the household link's token, or PHN and birth
-/// date of the registration.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
-#[serde(default)]
+/// A patient's proof of access (DOMAIN §11), always in a request body (never in a URL): the
+/// household link's token, or PHN and birth date of the registration named in the path.
+/// Failed proofs are throttled per registration and per client (429) and audited.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct PatientProof {
     /// Personal Health Number.
     pub phn: String,
@@ -171,6 +174,15 @@ pub struct RegistrationStatus {
     /// The provider's name, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_name: Option<String>,
+    /// Failed attempts to open this registration (wrong PHN, birth date or link) since it was
+    /// last opened: the owner is told (DOMAIN §11).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A household as its patient sees it.
@@ -180,6 +192,9 @@ pub struct HouseholdStatus {
     pub household_id: String,
     /// Every member.
     pub members: Vec<RegistrationStatus>,
+    /// Failed attempts to open the household or a member since it was last opened.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u64,
 }
 
 /// Health check answer.
@@ -197,7 +212,10 @@ pub struct Health {
     request_body = HouseholdRequest,
     responses(
         (status = 201, description = "Registered", body = HouseholdCreated),
-        (status = 409, description = "A PHN already has a registration that is not closed (`already_registered`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A PHN already has a registration that is not closed (`already_registered`; no registration is named: ask for the link again, `POST /api/v1/link-requests`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Field errors (`validation_failed`, with every error)", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
     )
@@ -277,20 +295,12 @@ pub async fn create_household(
         });
     }
     let members = rows.len();
-    let phns: Vec<String> = rows.iter().map(|r| r.phn.clone()).collect();
     match app.registrar.store(rows).await {
         Ok(()) => {}
         Err(DbError::AlreadyRegistered(_)) => {
-            // Name the registration that holds one of the PHNs.
-            let mut conn = app.db.pool().acquire().await?;
-            for phn in &phns {
-                if let Some(existing) = db::active_registration_for(&mut conn, phn).await? {
-                    tracing::info!(household_id, existing, "household refused: already_registered");
-                    return Err(Error::AlreadyRegistered(existing));
-                }
-            }
-            // The other registration left the list meanwhile: the client may retry.
-            return Err(Error::Conflict);
+            // DOMAIN §2: an unauthenticated caller learns the code only, no registration.
+            tracing::info!(household_id, "household refused: already_registered");
+            return Err(Error::AlreadyRegistered);
         }
         Err(e) => return Err(e.into()),
     }
@@ -307,33 +317,155 @@ pub async fn create_household(
     ))
 }
 
-/// The stored registration if the proof opens it; an unknown id and a wrong proof give the
-/// same answer (404), so the response does not reveal whether the id exists.
-async fn proven(app: &App, id: &str, proof: &PatientProof) -> Result<StoredRegistration, Error> {
-    let mut conn = app.db.pool().acquire().await?;
-    let stored = db::registration(&mut conn, id).await?.ok_or(Error::NotFound)?;
-    if !proof.token.is_empty() {
-        return match app.links.verify(&proof.token, app.clock.now()) {
-            Some(h) if h == stored.household_id => Ok(stored),
-            _ => {
-                tracing::info!(registration_id = id, "patient link refused");
-                Err(Error::NotFound)
-            }
-        };
+/// What opens a registration or a household, checked by [`open`].
+enum Key<'a> {
+    /// PHN and birth date of the registration `id`.
+    Proof {
+        id: &'a str,
+        phn: &'a str,
+        birth_date: &'a str,
+    },
+    /// The household link's token, for the household `household_id` (or the household of the
+    /// registration `id`).
+    Link {
+        id: &'a str,
+        token: &'a str,
+        household: bool,
+    },
+}
+
+/// The registrations a key opens (one, or the household's members) and how many failed
+/// attempts named them since they were last opened (DOMAIN §11).
+///
+/// Throttled first, before the key is looked at: at most `proof_failures_per_registration`
+/// failures per named id and `proof_failures_per_client` per client in [`PROOF_WINDOW`], then
+/// `429` with `Retry-After` (counted in the database, so every process agrees). An unknown id
+/// and a wrong key give the same `404` and are counted alike, so neither the answer nor the
+/// throttle tells whether an id exists. PHN and birth date are compared in constant time. A
+/// link opens its household until it expires or every member has withdrawn. Every refusal is
+/// audited (id and client address, no PHI).
+async fn open(app: &App, client: ClientAddr, key: Key<'_>) -> Result<(Vec<StoredRegistration>, u64), Error> {
+    use subtle::ConstantTimeEq;
+    let limits = app.throttle.limits();
+    let now = app.clock.now();
+    let since = timestamp(now - PROOF_WINDOW);
+    let named = match key {
+        Key::Proof { id, .. } | Key::Link { id, .. } => id,
+    };
+    if named.len() > 64 {
+        return Err(Error::NotFound);
     }
-    let phn_ok = Phn::parse(&proof.phn).is_ok_and(|p| p.to_string() == stored.phn);
-    let birth_ok =
-        parse_iso_date(proof.birth_date.trim()).is_some_and(|d| Some(d) == parse_iso_date(&stored.birth_date));
-    if phn_ok && birth_ok {
-        Ok(stored)
+    let client_text = client.to_string();
+    let mut conn = app.db.pool().acquire().await?;
+    for (by_client, key, limit) in [
+        (false, named, limits.proof_failures_per_registration),
+        (true, client_text.as_str(), limits.proof_failures_per_client),
+    ] {
+        if limit == 0 {
+            continue;
+        }
+        let failures = db::proof_failures(&mut conn, key, by_client, &since).await?;
+        if failures.count >= u64::from(limit) {
+            let oldest = failures
+                .oldest
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                .map_or(now, |t| t.to_utc());
+            return Err(Error::TooMany("too_many_attempts", retry_after(oldest, now)));
+        }
+    }
+    let opened: Option<Vec<StoredRegistration>> = match key {
+        Key::Proof { id, phn, birth_date } => {
+            let stored = db::registration(&mut conn, id).await?;
+            // Both comparisons always run, on fixed-length values, whatever the id holds.
+            let given_phn = Phn::parse(phn).map(|p| p.to_string()).unwrap_or_default();
+            let given_birth = parse_iso_date(birth_date.trim())
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            let (held_phn, held_birth) = stored.as_ref().map_or(("-".repeat(10), "-".repeat(10)), |s| {
+                (s.phn.clone(), s.birth_date.clone())
+            });
+            let phn_ok = given_phn.as_bytes().ct_eq(held_phn.as_bytes());
+            let birth_ok = given_birth.as_bytes().ct_eq(held_birth.as_bytes());
+            if bool::from(phn_ok & birth_ok) {
+                stored.map(|s| vec![s])
+            } else {
+                None
+            }
+        }
+        Key::Link { id, token, household } => {
+            let household_id = if household {
+                Some(id.to_owned())
+            } else {
+                db::registration(&mut conn, id).await?.map(|s| s.household_id)
+            };
+            match (household_id, app.links.verify(token, now)) {
+                (Some(h), Some(signed)) if bool::from(h.as_bytes().ct_eq(signed.as_bytes())) => {
+                    let members = db::household(&mut conn, &h).await?;
+                    // A withdrawn household's link stops working (DOMAIN §11, revocable links).
+                    let open = members.iter().any(|m| m.status != pas_core::Status::Withdrawn.code());
+                    let members: Vec<_> = if household {
+                        members
+                    } else {
+                        members.into_iter().filter(|m| m.registration_id == id).collect()
+                    };
+                    (open && !members.is_empty()).then_some(members)
+                }
+                _ => None,
+            }
+        }
+    };
+    match opened {
+        Some(members) => {
+            let ids: Vec<&str> = members.iter().map(|m| m.registration_id.as_str()).collect();
+            let mut failed = db::take_proof_failures(&mut conn, &ids).await?;
+            if matches!(key, Key::Link { household: true, .. }) && !ids.contains(&named) {
+                failed += db::take_proof_failures(&mut conn, &[named]).await?;
+            }
+            Ok((members, failed))
+        }
+        None => {
+            let mut tx = app.db.begin().await?;
+            db::record_proof_failure(&mut tx, named, &client_text, &timestamp(now), &since).await?;
+            let kind = if matches!(key, Key::Proof { .. }) {
+                "phn_birth_date"
+            } else {
+                "link"
+            };
+            effects::audit(
+                &mut tx,
+                &Who::patient(),
+                now,
+                "proof_refused",
+                &format!("registration {named}"),
+                &serde_json::json!({ "client": client_text, "proof": kind }),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(registration_id = named, client = %client, proof = kind, "patient proof refused");
+            Err(Error::NotFound)
+        }
+    }
+}
+
+/// The key a [`PatientProof`] carries for registration `id`.
+fn key_of<'a>(id: &'a str, proof: &'a PatientProof) -> Key<'a> {
+    if proof.token.is_empty() {
+        Key::Proof {
+            id,
+            phn: &proof.phn,
+            birth_date: &proof.birth_date,
+        }
     } else {
-        tracing::info!(registration_id = id, phn = %pas_core::phn::mask(&proof.phn), "patient proof refused");
-        Err(Error::NotFound)
+        Key::Link {
+            id,
+            token: &proof.token,
+            household: false,
+        }
     }
 }
 
 async fn status_of(app: &App, stored: &StoredRegistration) -> Result<RegistrationStatus, Error> {
-    let as_of = app.clock.now().date_naive();
+    let as_of = app.clock.today();
     let (journey, reg) = stored.validated(as_of)?;
     let reg = reg.ok_or_else(|| Error::Internal("stored registration no longer valid".to_owned()))?;
     let assessment = reg.assess(as_of);
@@ -355,65 +487,80 @@ async fn status_of(app: &App, stored: &StoredRegistration) -> Result<Registratio
         tier_explanation: assessment.tier_rule.explain(),
         provider_id,
         provider_name,
+        failed_attempts: 0,
     })
 }
 
 /// A patient looks up their registration (DOMAIN §11: registration id + PHN + birth date, or
-/// the household link's token).
+/// the household link's token, in the body).
 #[utoipa::path(
-    get,
+    post,
     path = "/api/v1/registrations/{id}/status",
     tag = "registry",
-    params(("id" = String, Path, description = "Registration id"), PatientProof),
+    params(("id" = String, Path, description = "Registration id")),
+    request_body = PatientProof,
     responses(
         (status = 200, description = "The registration's status and tier", body = RegistrationStatus),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a proof (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed proofs for this registration or from this client (`too_many_attempts`), or too many requests (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn registration_status(
     State(app): State<App>,
+    client: ClientAddr,
     Path(id): Path<String>,
-    proof: Result<Query<PatientProof>, QueryRejection>,
+    body: Result<Json<PatientProof>, JsonRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    let Query(proof) = proof.map_err(|_| Error::NotFound)?;
-    let stored = proven(&app, &id, &proof).await?;
-    Ok(Json(status_of(&app, &stored).await?))
+    let Json(proof) = body?;
+    let (opened, failed) = open(&app, client, key_of(&id, &proof)).await?;
+    let stored = opened.into_iter().next().ok_or(Error::NotFound)?;
+    let mut status = status_of(&app, &stored).await?;
+    status.failed_attempts = failed;
+    Ok(Json(status))
 }
 
 /// The link's token, for the household page.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema, IntoParams)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct LinkToken {
     /// The household link's token.
     pub token: String,
 }
 
-/// A patient opens their household with the signed link (DOMAIN §11).
+/// A patient opens their household with the signed link's token, in the body (DOMAIN §11).
 #[utoipa::path(
-    get,
-    path = "/api/v1/households/{id}",
+    post,
+    path = "/api/v1/households/{id}/status",
     tag = "registry",
-    params(("id" = String, Path, description = "Household id"), LinkToken),
+    params(("id" = String, Path, description = "Household id")),
+    request_body = LinkToken,
     responses(
         (status = 200, description = "Every member's status", body = HouseholdStatus),
-        (status = 404, description = "Unknown household, or a token that is forged, expired or for another household", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown household, or a token that is forged, expired, for another household or of a withdrawn household", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a token (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts or requests; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn household(
     State(app): State<App>,
+    client: ClientAddr,
     Path(id): Path<String>,
-    token: Result<Query<LinkToken>, QueryRejection>,
+    body: Result<Json<LinkToken>, JsonRejection>,
 ) -> Result<Json<HouseholdStatus>, Error> {
-    let Query(token) = token.map_err(|_| Error::NotFound)?;
-    if app.links.verify(&token.token, app.clock.now()).as_deref() != Some(id.as_str()) {
-        return Err(Error::NotFound);
-    }
-    let mut conn = app.db.pool().acquire().await?;
-    let rows = db::household(&mut conn, &id).await?;
-    drop(conn);
-    if rows.is_empty() {
-        return Err(Error::NotFound);
-    }
+    let Json(token) = body?;
+    let key = Key::Link {
+        id: &id,
+        token: &token.token,
+        household: true,
+    };
+    let (rows, failed_attempts) = open(&app, client, key).await?;
     let mut members = Vec::with_capacity(rows.len());
     for r in &rows {
         members.push(status_of(&app, r).await?);
@@ -421,24 +568,28 @@ pub async fn household(
     Ok(Json(HouseholdStatus {
         household_id: id,
         members,
+        failed_attempts,
     }))
 }
 
 async fn patient_event(
     app: &App,
+    client: ClientAddr,
     id: &str,
     body: Result<Json<PatientProof>, JsonRejection>,
     event: JourneyEvent,
 ) -> Result<Json<RegistrationStatus>, Error> {
     let Json(proof) = body?;
-    proven(app, id, &proof).await?;
+    let (_, failed) = open(app, client, key_of(id, &proof)).await?;
     let mut tx = app.db.begin().await?;
     // Re-read inside the transaction: the journey may have moved since.
     let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
     let updated = super::matching::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient()).await?;
     tx.commit().await?;
     tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
-    Ok(Json(status_of(app, &updated).await?))
+    let mut status = status_of(app, &updated).await?;
+    status.failed_attempts = failed;
+    Ok(Json(status))
 }
 
 /// A patient withdraws their registration (DOMAIN §9: any non-terminal → `withdrawn`).
@@ -450,16 +601,22 @@ async fn patient_event(
     request_body = PatientProof,
     responses(
         (status = 200, description = "Withdrawn", body = RegistrationStatus),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current state (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a proof (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts or requests; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn withdraw(
     State(app): State<App>,
+    client: ClientAddr,
     Path(id): Path<String>,
     body: Result<Json<PatientProof>, JsonRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    patient_event(&app, &id, body, JourneyEvent::Withdraw).await
+    patient_event(&app, client, &id, body, JourneyEvent::Withdraw).await
 }
 
 /// A patient declines the provider they were offered (DOMAIN §9: back to waiting; the first
@@ -472,16 +629,22 @@ pub async fn withdraw(
     request_body = PatientProof,
     responses(
         (status = 200, description = "Waiting again", body = RegistrationStatus),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No offer to decline (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a proof (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts or requests; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn decline_offer(
     State(app): State<App>,
+    client: ClientAddr,
     Path(id): Path<String>,
     body: Result<Json<PatientProof>, JsonRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    patient_event(&app, &id, body, JourneyEvent::PatientDecline).await
+    patient_event(&app, client, &id, body, JourneyEvent::PatientDecline).await
 }
 
 /// A patient confirms they still wait (DOMAIN §9 status check; `inactive` → `waiting`).
@@ -493,16 +656,155 @@ pub async fn decline_offer(
     request_body = PatientProof,
     responses(
         (status = 200, description = "Confirmed", body = RegistrationStatus),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id or wrong proof (indistinguishable)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not waiting or inactive (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a proof (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts or requests; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn status_reply(
     State(app): State<App>,
+    client: ClientAddr,
     Path(id): Path<String>,
     body: Result<Json<PatientProof>, JsonRejection>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    patient_event(&app, &id, body, JourneyEvent::StatusReply).await
+    patient_event(&app, client, &id, body, JourneyEvent::StatusReply).await
+}
+
+/// Ask for the household link to be sent again.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The Personal Health Number of anyone in the household.
+    #[schema(example = "9698 658 215")]
+    pub phn: String,
+}
+
+/// The answer to a link request: the same whether or not the PHN is registered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LinkRequested {
+    /// What happens now, in words.
+    pub detail: String,
+}
+
+/// Send the household link again to the contact already on file (DOMAIN §2): the answer is the
+/// same whether or not the PHN is registered, and the work happens after the answer, so its
+/// time does not tell either. At most `link_requests_per_registration` links a day per household
+/// are sent; more requests are answered alike and not sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/link-requests",
+    tag = "registry",
+    request_body = LinkRequest,
+    responses(
+        (status = 202, description = "Accepted: if the PHN is on the registry, its household's link goes to the contact on file", body = LinkRequested),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a PHN (`validation_failed`) or not a link request (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request_link(
+    State(app): State<App>,
+    client: ClientAddr,
+    body: Result<Json<LinkRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<LinkRequested>), Error> {
+    let Json(request) = body?;
+    let phn = Phn::parse(&request.phn)
+        .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![pas_core::FieldRule::at(&e, "phn")])))?;
+    app.throttle.mail(&client.to_string())?;
+    let task_app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_link(&task_app, &phn.to_string()).await {
+            tracing::warn!(error = %e, "link request not carried out");
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(LinkRequested {
+            detail: "If this PHN is on the registry, the link to its household is on its way to the e-mail \
+                     (or phone) given when registering."
+                .to_owned(),
+        }),
+    ))
+}
+
+/// Queue the household link of the active registration holding `phn`, if any, to the
+/// household's contact on file.
+async fn send_link(app: &App, phn: &str) -> Result<(), Error> {
+    use pas_core::workflow::{Effect, Recipient, Template};
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let Some(id) = db::active_registration_for(&mut tx, phn).await? else {
+        return Ok(());
+    };
+    let Some(stored) = db::registration(&mut tx, &id).await? else {
+        return Ok(());
+    };
+    let members = db::household(&mut tx, &stored.household_id).await?;
+    let limit = app.throttle.limits().link_requests_per_registration;
+    let sent = db::household_links_sent(
+        &mut tx,
+        &stored.household_id,
+        &timestamp(now - chrono::Duration::days(1)),
+    )
+    .await?;
+    if limit > 0 && sent >= u64::from(limit) {
+        tracing::info!(household_id = %stored.household_id, "link request over the daily limit: not sent");
+        return Ok(());
+    }
+    // The household's contact: the first member (registrant first) with an e-mail, else a phone.
+    let contact = |pick: fn(&RegistrationInput) -> &str| {
+        members
+            .iter()
+            .find(|m| serde_json::from_str::<RegistrationInput>(&m.record).is_ok_and(|r| !pick(&r).trim().is_empty()))
+    };
+    let effect = if let Some(m) = contact(|r| &r.email) {
+        Some(Effect::Email {
+            template: Template::HouseholdLink,
+            to: Recipient::Patient(registration_id(&m.registration_id)?),
+            token: None,
+        })
+    } else {
+        contact(|r| &r.phone)
+            .map(|m| -> Result<Effect, Error> {
+                Ok(Effect::Sms {
+                    template: Template::HouseholdLink,
+                    to: Recipient::Patient(registration_id(&m.registration_id)?),
+                })
+            })
+            .transpose()?
+    };
+    let Some(effect) = effect else {
+        tracing::info!(household_id = %stored.household_id, "link request: no contact on file");
+        return Ok(());
+    };
+    let expires = now + app.settings.link_ttl;
+    let token = app.links.sign(&stored.household_id, expires);
+    let link = format!(
+        "{}/status#household={}&token={}",
+        app.settings.public_url, stored.household_id, token
+    );
+    effects::record(&mut tx, &Who::patient(), now, &[effect], Some(&link)).await?;
+    effects::audit(
+        &mut tx,
+        &Who::patient(),
+        now,
+        "link_sent",
+        &format!("household {}", stored.household_id),
+        &serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn registration_id(id: &str) -> Result<pas_core::RegistrationId, Error> {
+    pas_core::RegistrationId::parse(id).map_err(|_| Error::Internal("stored registration id not valid".to_owned()))
 }
 
 /// Liveness and database check.

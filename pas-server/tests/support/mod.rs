@@ -194,6 +194,8 @@ pub fn config(url: &str, keys: &Path) -> Config {
     c.background = false;
     // Tests read figures right after changing data.
     c.public_cache = std::time::Duration::ZERO;
+    // Tests send many requests from one address; tests of the limits set their own.
+    c.limits = pas_server::throttle::Limits::off();
     c
 }
 
@@ -276,15 +278,19 @@ impl Running {
         value
     }
 
+    /// A registration's status by PHN and birth date (in the body, DOMAIN §11).
     pub async fn status(&self, id: &str, phn: &str, birth_date: &str) -> (StatusCode, String, Value) {
-        let r = self
-            .client
-            .get(self.url(&format!("/api/v1/registrations/{id}/status")))
-            .query(&[("phn", phn), ("birth_date", birth_date)])
-            .send()
+        self.post(
+            &format!("/api/v1/registrations/{id}/status"),
+            &json!({ "phn": phn, "birth_date": birth_date }),
+        )
+        .await
+    }
+
+    /// A household's page by its link's token (in the body).
+    pub async fn household(&self, id: &str, token: &str) -> (StatusCode, String, Value) {
+        self.post(&format!("/api/v1/households/{id}/status"), &json!({ "token": token }))
             .await
-            .unwrap();
-        read(r).await
     }
 }
 

@@ -1,0 +1,398 @@
+//! Attacks on the reference server, each written as the attacker would try it, kept so that each
+//! stays fixed (issue 18: the public and patient surface). Every test runs on SQLite and, when
+//! configured, PostgreSQL. The servers stand at the test clock (`support::NOW`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failed test
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::Algorithm;
+use pas_server::throttle::Limits;
+use pas_server::transport::Transport;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{PHN, PHN_SPOUSE, Running, backends, claims, household, member, sign};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The production limits, as `pas serve` has them by default.
+fn defended(c: &mut pas_server::Config) {
+    c.limits = Limits::default();
+}
+
+/// A household of one, registered; its registration id and link token.
+async fn registered(s: &Running, phn: &str, birth_date: &str) -> (String, String) {
+    let body = json!({ "members": [member("self", phn, birth_date)] });
+    let (status, _, created) = s.post("/api/v1/households", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (
+        created["household_id"].as_str().unwrap().to_owned(),
+        created["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn audit(s: &Running) -> Vec<Value> {
+    let admin = sign(claims("admin-1", None, None, &["admin"]), Algorithm::RS256);
+    s.ok(
+        "GET",
+        "/api/v1/admin/audit?limit=1000",
+        Some(&admin),
+        None,
+        StatusCode::OK,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Finding: re-registering a known PHN answered `409` with the victim's registration id, and the
+/// status endpoint then took 12,001 birth-date guesses at ≈ 1,000/s. Now the 409 names nothing,
+/// and after 5 wrong proofs in an hour the registration answers `429` with `Retry-After` — the
+/// true birth date too — while every refusal is audited; once the window has passed the owner
+/// gets in and is told how many attempts there were.
+#[tokio::test]
+async fn s11_a_known_phn_does_not_lead_to_a_takeover() {
+    for db in backends().await {
+        let s = Running::start_with(&db.url, defended).await;
+        let (victim, _) = registered(&s, PHN, "1980-05-17").await;
+        let (status, _, body) = s
+            .post(
+                "/api/v1/households",
+                &json!({ "members": [member("self", PHN, "1980-05-17")] }),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_registered"))
+        );
+        assert!(
+            !body.to_string().contains(&victim),
+            "the 409 names the victim's registration: {body}"
+        );
+
+        let guesses = ["1980-01-01", "1980-01-02", "1980-01-03", "1980-01-04", "1980-01-05"];
+        for guess in guesses {
+            let (status, _, _) = s.status(&victim, PHN, guess).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+        }
+        for (phn, birth_date) in [(PHN, "1980-01-06"), (PHN, "1980-05-17")] {
+            let r = s
+                .client
+                .post(s.url(&format!("/api/v1/registrations/{victim}/status")))
+                .json(&json!({ "phn": phn, "birth_date": birth_date }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "{db_label}",
+                db_label = db.label
+            );
+            let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=3600).contains(&wait), "Retry-After {wait}");
+        }
+        // Withdraw is behind the same throttle.
+        let (status, _, _) = s
+            .post(
+                &format!("/api/v1/registrations/{victim}/withdraw"),
+                &json!({ "phn": PHN, "birth_date": "1980-05-17" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        let refused = audit(&s)
+            .await
+            .into_iter()
+            .filter(|a| a["action"] == "proof_refused" && a["subject"] == format!("registration {victim}"))
+            .count();
+        assert_eq!(refused, 5, "every refused proof is audited");
+        // An hour later the owner gets in and is told.
+        s.clock.advance(chrono::Duration::minutes(61));
+        let (status, _, body) = s.status(&victim, PHN, "1980-05-17").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["failed_attempts"], 5);
+        let (_, _, body) = s.status(&victim, PHN, "1980-05-17").await;
+        assert!(body.get("failed_attempts").is_none(), "told once: {body}");
+        s.stop().await;
+    }
+}
+
+/// The throttle answers the same for an id that does not exist (else `429` would reveal which
+/// ids are real), and one client guessing across many registrations is stopped too.
+#[tokio::test]
+async fn s11_the_throttle_reveals_no_ids_and_stops_a_client_spraying_guesses() {
+    for db in backends().await {
+        let s = Running::start_with(&db.url, defended).await;
+        let answers = |id: String| {
+            let s = &s;
+            async move {
+                let mut out = Vec::new();
+                for _ in 0..6 {
+                    out.push(s.status(&id, PHN, "1999-09-09").await.0);
+                }
+                out
+            }
+        };
+        let (real, _) = registered(&s, PHN, "1980-05-17").await;
+        let expected = [[StatusCode::NOT_FOUND; 5].as_slice(), &[StatusCode::TOO_MANY_REQUESTS]].concat();
+        assert_eq!(answers(real).await, expected);
+        assert_eq!(answers("no-such-registration".to_owned()).await, expected);
+        // 10 failures recorded so far from this client (a 429 is not a guess); 10 more on fresh
+        // ids reach the per-client 20.
+        for i in 0..10 {
+            assert_eq!(
+                s.status(&format!("spray-{i}"), PHN, "1999-09-09").await.0,
+                StatusCode::NOT_FOUND
+            );
+        }
+        assert_eq!(
+            s.status("spray-9", PHN, "1999-09-09").await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        s.stop().await;
+    }
+}
+
+/// DOMAIN §11: proofs travel in bodies, never in URLs.
+#[tokio::test]
+async fn s11_proofs_in_urls_are_not_accepted() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let (id, token) = registered(&s, PHN, "1980-05-17").await;
+        for (path, query) in [
+            (
+                format!("/api/v1/registrations/{id}/status"),
+                vec![("phn", PHN), ("birth_date", "1980-05-17")],
+            ),
+            (format!("/api/v1/households/{id}"), vec![("token", token.as_str())]),
+            (
+                format!("/api/v1/households/{id}/status"),
+                vec![("token", token.as_str())],
+            ),
+        ] {
+            let r = s.client.get(s.url(&path)).query(&query).send().await.unwrap();
+            assert!(
+                matches!(r.status(), StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND),
+                "{path}: {}",
+                r.status()
+            );
+        }
+        s.stop().await;
+    }
+}
+
+/// A household's link stops working once every member has withdrawn.
+#[tokio::test]
+async fn s11_a_withdrawn_households_link_stops_working() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let (status, _, created) = s.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let hh = created["household_id"].as_str().unwrap();
+        let token = created["access_token"].as_str().unwrap();
+        assert_eq!(s.household(hh, token).await.0, StatusCode::OK);
+        for m in created["registrations"].as_array().unwrap() {
+            let id = m["registration_id"].as_str().unwrap();
+            let (status, _, body) = s
+                .post(
+                    &format!("/api/v1/registrations/{id}/withdraw"),
+                    &json!({ "token": token }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        assert_eq!(s.household(hh, token).await.0, StatusCode::NOT_FOUND);
+        s.stop().await;
+    }
+}
+
+/// Asking for the link again answers the same for a registered and an unknown PHN; only the
+/// registered household's contact gets a message, carrying a link that opens the household.
+#[tokio::test]
+async fn s2_link_requests_answer_alike_and_send_to_the_contact_on_file() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let (status, _, created) = s.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let hh = created["household_id"].as_str().unwrap().to_owned();
+        let (known_status, _, known) = s.post("/api/v1/link-requests", &json!({ "phn": PHN_SPOUSE })).await;
+        let (unknown_status, _, unknown) = s.post("/api/v1/link-requests", &json!({ "phn": "9111111117" })).await;
+        assert_eq!((known_status, &known), (StatusCode::ACCEPTED, &unknown));
+        assert_eq!(unknown_status, StatusCode::ACCEPTED);
+        let (status, _, _) = s.post("/api/v1/link-requests", &json!({ "phn": "123" })).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a PHN: said so, revealing nothing"
+        );
+        // The message is queued after the answer.
+        let admin = sign(claims("admin-1", None, None, &["admin"]), Algorithm::RS256);
+        let mut sent = Vec::new();
+        for _ in 0..100 {
+            let outbox = s
+                .ok("GET", "/api/v1/admin/outbox", Some(&admin), None, StatusCode::OK)
+                .await;
+            sent = outbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["template"] == "household_link")
+                .cloned()
+                .collect();
+            if !sent.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(sent.len(), 1, "one message, for the registered PHN only: {sent:?}");
+        // To the registrant, who has the household's e-mail (the spouse has none).
+        assert_eq!(sent[0]["recipient"], json!({ "kind": "patient", "id": hh }));
+        let link = sent[0]["link"].as_str().unwrap();
+        let token = link.split("token=").nth(1).unwrap();
+        assert_eq!(s.household(&hh, token).await.0, StatusCode::OK);
+        s.stop().await;
+    }
+}
+
+/// Finding: a 262 KB household of 87,374 `{}` members took 63 s and answered 103 MB. Now the
+/// body limit refuses it at once, 16 members get one error, and a form of 15 members with every
+/// field wrong lists at most 100 errors with their total.
+#[tokio::test]
+async fn s2_one_request_cannot_stall_the_server() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let huge = format!("{{\"members\":[{}{{}}]}}", "{},".repeat(87_373));
+        let started = Instant::now();
+        let r = s
+            .client
+            .post(s.url("/api/v1/households"))
+            .header("content-type", "application/json")
+            .body(huge)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let sixteen = json!({ "members": vec![json!({}); 16] });
+        let (status, _, body) = s.post("/api/v1/households", &sixteen).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+        assert_eq!(body["errors"][0]["code"], "too_many_members");
+        let bad = json!({ "phn": "x", "given_name": "1", "family_name": "2", "birth_date": "y", "postal_code": "z",
+                          "gender_preference": "q", "language": "??", "translator_needed": "w", "travel": "far",
+                          "needs": "n1;n2", "msp_coverage": "m", "has_provider": "h", "provider_leaving": "p",
+                          "email": "e", "email_confirm": "f", "relationship": "r" });
+        let fifteen = json!({ "members": vec![bad; 15] });
+        let (status, _, body) = s.post("/api/v1/households", &fifteen).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let listed = body["errors"].as_array().unwrap().len();
+        let total = body["total_errors"].as_u64().unwrap();
+        assert_eq!(listed, pas_server::error::MAX_PROBLEM_ERRORS, "{total}");
+        assert!(total > 100, "{total}");
+        s.stop().await;
+    }
+}
+
+/// Finding: no rate limit on the public routes; one role-less token queued 200 endorsement
+/// e-mails to arbitrary addresses in a second. Both answer `429` with `Retry-After` now.
+#[tokio::test]
+async fn s11_public_routes_and_e_mailing_are_rate_limited() {
+    for db in backends().await {
+        let s = Running::start_with(&db.url, |c| {
+            c.limits = Limits {
+                public_per_minute: 10,
+                mail_per_hour: 5,
+                ..Limits::default()
+            };
+        })
+        .await;
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(s.get("/api/v1/stats").await.0);
+        }
+        assert_eq!(&statuses[..10], &[StatusCode::OK; 10]);
+        assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS);
+        let r = s.client.get(s.url("/api/v1/dashboard")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.headers().contains_key("retry-after"));
+        // The health check is not limited.
+        assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
+
+        let nobody = sign(claims("no-role", None, None, &[]), Algorithm::RS256);
+        let mut statuses = Vec::new();
+        for i in 0..7 {
+            let body = json!({ "recipient_email": format!("victim{i}@example.org") });
+            statuses.push(
+                s.call("POST", "/api/v1/endorsement-requests", Some(&nobody), Some(&body))
+                    .await
+                    .0,
+            );
+        }
+        assert_eq!(&statuses[..5], &[StatusCode::CREATED; 5], "{statuses:?}");
+        assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS);
+        s.stop().await;
+    }
+}
+
+/// Finding: half-open connections stayed open past 75 s and ~20,000 of them exhausted file
+/// descriptors. Now a connection that sends no request is closed after the header timeout, and
+/// at most `max_connections` are served at once while the others wait in the backlog.
+#[tokio::test]
+async fn s11_idle_connections_are_closed_and_capped() {
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| {
+        c.transport = Transport {
+            max_connections: 2,
+            header_read_timeout: Duration::from_millis(500),
+            ..Transport::default()
+        };
+    })
+    .await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // Both slots are held by silent connections: a third request waits until they are closed.
+    let started = Instant::now();
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), third.read_to_string(&mut answer))
+        .await
+        .expect("answered once a silent connection was closed")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    for mut c in idle {
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf))
+            .await
+            .expect("closed by the server")
+            .unwrap_or(0);
+        // Closed, possibly after a 408 for the missing request.
+        let _ = n;
+    }
+    s.stop().await;
+}
+
+/// Finding: `--dev-login` answered on `0.0.0.0` with an admin token. It binds loopback only.
+#[tokio::test]
+async fn s11_dev_login_is_refused_off_loopback() {
+    let db = support::sqlite();
+    let mut c = pas_server::Config::new(&db.url);
+    c.dev_login = true;
+    let refused = pas_server::Server::bind("0.0.0.0:0".parse().unwrap(), &c).await;
+    assert!(refused.err().unwrap().to_string().contains("loopback"));
+    let ok = pas_server::Server::bind("127.0.0.1:0".parse().unwrap(), &c).await;
+    assert!(ok.is_ok());
+}
