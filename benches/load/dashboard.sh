@@ -43,7 +43,9 @@ stop_server() {
 }
 trap stop_server EXIT
 start_server() { # $1: cache seconds
+    # One client measuring throughput: the per-client public rate limit is off.
     "$pas" serve --listen 127.0.0.1:0 --database-url "sqlite://$db" --public-cache-secs "$1" \
+        --public-requests-per-minute 0 \
         > "$work/dash-out" 2> "$work/dash-log" &
     server_pid=$!
     for _ in $(seq 100); do

@@ -62,7 +62,10 @@ trap cleanup EXIT
 start_server() {
     local out="$work/serve.out" i
     : > "$out"
+    # One client measuring throughput (and wrk's connections): the per-client public rate limit is
+    # off and the connection cap above wrk's.
     RUST_LOG="${RUST_LOG:-warn}" "$pas" serve --listen 127.0.0.1:0 --database-url "$1" \
+        --public-requests-per-minute 0 --max-connections 4096 \
         > "$out" 2> "$work/serve.log" &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do

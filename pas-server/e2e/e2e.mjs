@@ -165,6 +165,14 @@ try {
     await Promise.all([page.waitForURL(/\/work$/), page.click(`button[value="${persona}"]`)]);
     await page.waitForFunction(() => document.getElementById('who').textContent.startsWith('Logged in'));
   };
+  // After login, `next` may only be a path of this site: `//evil.example` lands on /work.
+  await page.goto(`${base}/login?next=${encodeURIComponent('//evil.example/steal')}`);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(`${base}/login?next=${encodeURIComponent('//evil.example/steal')}`);
+  await page.waitForFunction(() => !document.getElementById('login').disabled);
+  await Promise.all([page.waitForURL(/\/dev\/authorize/), page.click('#login')]);
+  await Promise.all([page.waitForURL(/\/work$/), page.click('button[value="physician"]')]);
+  ok(new URL(page.url()).origin === new URL(base).origin, `no redirect off-site after login: ${page.url()}`);
   await login('physician');
   await page.screenshot({ path: `${shots}/login-workspace.png`, fullPage: true });
   await page.fill('#prof-given_name', 'Ada');

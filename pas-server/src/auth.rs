@@ -52,6 +52,9 @@ pub const EXPIRY_LEEWAY_SECS: i64 = 60;
 /// `amr` values that show multi-factor authentication (DOMAIN §11).
 pub const MFA_METHODS: [&str; 3] = ["mfa", "otp", "hwk"];
 
+/// The largest JWKS document read (a key set of a few keys is a few KB).
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+
 /// Where the identity provider's signing keys come from.
 #[derive(Debug, Clone)]
 pub enum JwksSource {
@@ -77,16 +80,42 @@ impl JwksSource {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot read JWKS file {}: {e}", p.display()))?,
             Self::Url(u) => {
-                reqwest::Client::builder()
+                // The keys decide who is a provider: only over TLS (plain http only to this
+                // machine's loopback), from exactly this URL (no redirect), and no larger than a
+                // key set is.
+                let url = reqwest::Url::parse(u).map_err(|e| anyhow::anyhow!("the JWKS URL {u}: {e}"))?;
+                let host = url
+                    .host_str()
+                    .unwrap_or_default()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']');
+                let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+                    anyhow::bail!("the JWKS URL must be https:// (or give a JWKS file): {u}");
+                }
+                let mut response = reqwest::Client::builder()
                     .timeout(Duration::from_secs(10))
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()?
                     .get(u)
                     .send()
                     .await
                     .and_then(reqwest::Response::error_for_status)
-                    .map_err(|e| anyhow::anyhow!("cannot fetch JWKS from {u}: {e}"))?
-                    .text()
-                    .await?
+                    .map_err(|e| anyhow::anyhow!("cannot fetch JWKS from {u}: {e}"))?;
+                if !response.status().is_success() {
+                    anyhow::bail!(
+                        "cannot fetch JWKS from {u}: {} (redirects are not followed)",
+                        response.status()
+                    );
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await? {
+                    if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                        anyhow::bail!("the JWKS at {u} is larger than {MAX_JWKS_BYTES} bytes");
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                String::from_utf8(body).map_err(|_| anyhow::anyhow!("the JWKS at {u} is not UTF-8"))?
             }
         };
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("JWKS is not a JSON Web Key Set: {e}"))
@@ -151,6 +180,9 @@ pub struct Claims {
     /// `province` for a provincial coordinator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pas_region: Option<String>,
+    /// OpenID Connect nonce of the login that obtained the token (the page checks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -213,6 +213,7 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
             ),
         )
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), web::security_headers))
         .layer(
             // Spans name the route template, never the URI: a query string may hold a PHN.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -1715,6 +1715,7 @@ async fn pages_log_in_with_authorization_code_and_pkce() {
                     ("code_challenge", challenge.as_str()),
                     ("code_challenge_method", "S256"),
                     ("state", "st4te"),
+                    ("nonce", "n0nce"),
                     ("persona", "physician"),
                 ])
                 .send()
@@ -1782,6 +1783,13 @@ async fn pages_log_in_with_authorization_code_and_pkce() {
         .to_owned();
     let (status, body) = exchange(code.clone(), verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The OpenID Connect nonce of the login is in the token, for the page to check.
+    let payload = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap();
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["nonce"], "n0nce");
     let me = s
         .ok("GET", "/api/v1/me", body["id_token"].as_str(), None, StatusCode::OK)
         .await;

@@ -396,3 +396,81 @@ async fn s11_dev_login_is_refused_off_loopback() {
     let ok = pas_server::Server::bind("127.0.0.1:0".parse().unwrap(), &c).await;
     assert!(ok.is_ok());
 }
+
+/// Finding: API answers carrying PHI had no `Cache-Control: no-store`; `/docs` and the dev
+/// identity provider's page had no CSP. Every API answer is `no-store` and `nosniff`, every HTML
+/// page has a CSP, and HSTS is sent when the public URL is https.
+#[tokio::test]
+async fn s11_responses_carry_the_security_headers() {
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| c.public_url = Some("https://pas.example.org".to_owned())).await;
+    let (id, _) = registered(&s, PHN, "1980-05-17").await;
+    for r in [
+        s.client
+            .post(s.url(&format!("/api/v1/registrations/{id}/status")))
+            .json(&json!({ "phn": PHN, "birth_date": "1980-05-17" }))
+            .send()
+            .await
+            .unwrap(),
+        s.client.get(s.url("/api/v1/stats")).send().await.unwrap(),
+        s.client.get(s.url("/api/v1/nothing-here")).send().await.unwrap(),
+    ] {
+        let h = r.headers();
+        assert_eq!(h["cache-control"], "no-store", "{h:?}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    }
+    for page in ["/docs/", "/register", "/status", "/dashboard"] {
+        let r = s.client.get(s.url(page)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{page}: {csp}"
+        );
+    }
+    s.stop().await;
+
+    let db = support::sqlite();
+    let s = Running::start_with(&db.url, |c| {
+        c.oidc = None;
+        c.dev_login = true;
+    })
+    .await;
+    let r = s
+        .client
+        .get(s.url("/dev/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "pas"),
+            ("redirect_uri", &format!("{}/login/callback", s.base)),
+            ("code_challenge", "abc"),
+            ("code_challenge_method", "S256"),
+            ("state", "s"),
+            ("nonce", "n"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("content-security-policy"));
+    assert!(!r.headers().contains_key("strict-transport-security"), "http: no HSTS");
+    s.stop().await;
+}
+
+/// Finding: the JWKS could be fetched over plain http. The keys decide who is a provider: only
+/// https (or a file, or http to this machine's loopback) is accepted.
+#[tokio::test]
+async fn s11_the_identity_providers_keys_come_over_https_only() {
+    let db = support::sqlite();
+    let mut c = pas_server::Config::new(&db.url);
+    c.oidc = Some(pas_server::auth::OidcConfig {
+        issuer: support::ISSUER.to_owned(),
+        audience: support::AUDIENCE.to_owned(),
+        jwks: pas_server::auth::JwksSource::parse("http://idp.example.org/certs"),
+        authorization_endpoint: None,
+        token_endpoint: None,
+    });
+    let refused = pas_server::Server::bind("127.0.0.1:0".parse().unwrap(), &c).await;
+    assert!(refused.err().unwrap().to_string().contains("must be https://"));
+}

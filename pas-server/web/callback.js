@@ -26,8 +26,32 @@ if (!saved || q.get('state') !== saved.state || !q.get('code')) {
   const body = await r.json();
   if (!r.ok || !body.id_token) {
     fail(`The identity provider refused the login (${body.error || r.status}).`);
+  } else if (claims(body.id_token)?.nonce !== saved.nonce) {
+    // OpenID Connect: the token must answer this login, not be replayed from another.
+    fail('The identity provider\'s answer does not belong to this login.');
   } else {
     sessionStorage.setItem('pas.token', body.id_token);
-    location.replace(saved.next && saved.next.startsWith('/') ? saved.next : '/work');
+    location.replace(sameOrigin(saved.next) || '/work');
+  }
+}
+
+// The ID token's claims (the server verifies its signature; this only reads the nonce).
+function claims(jwt) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '=')));
+  } catch {
+    return null;
+  }
+}
+
+// Where to go after login: a path of this site only (never `//elsewhere` or `/\elsewhere`).
+function sameOrigin(next) {
+  if (!next) return null;
+  try {
+    const u = new URL(next, location.origin);
+    return u.origin === location.origin ? `${u.pathname}${u.search}${u.hash}` : null;
+  } catch {
+    return null;
   }
 }

@@ -15,13 +15,14 @@ if (!r.ok) {
   button.addEventListener('click', async () => {
     const verifier = random();
     const state = random();
+    const nonce = random();
     const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
     const next = new URLSearchParams(location.search).get('next');
-    sessionStorage.setItem('pas.login', JSON.stringify({ verifier, state, next, config }));
+    sessionStorage.setItem('pas.login', JSON.stringify({ verifier, state, nonce, next, config }));
     const url = new URL(config.authorization_endpoint, location.origin);
     url.search = new URLSearchParams({
       response_type: 'code', client_id: config.client_id, redirect_uri: `${location.origin}/login/callback`,
-      scope: config.scope, code_challenge: challenge, code_challenge_method: 'S256', state,
+      scope: config.scope, code_challenge: challenge, code_challenge_method: 'S256', state, nonce,
     }).toString();
     location.assign(url.toString());
   });

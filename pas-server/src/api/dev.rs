@@ -177,6 +177,8 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: String,
     /// Opaque; returned as is.
     pub state: String,
+    /// OpenID Connect nonce: put in the ID token, checked by the page that asked.
+    pub nonce: String,
     /// The persona chosen (the form's button).
     pub persona: Option<String>,
 }
@@ -201,8 +203,8 @@ fn checked(app: &App, r: &AuthorizeRequest) -> Result<(), Error> {
     if r.client_id != crate::auth::DEV_AUDIENCE {
         return bad("unknown client_id");
     }
-    if !visible(&r.code_challenge, 128) || !visible(&r.state, 128) {
-        return bad("code_challenge and state must be base64url");
+    if !visible(&r.code_challenge, 128) || !visible(&r.state, 128) || !visible(&r.nonce, 128) {
+        return bad("code_challenge, state and nonce must be base64url");
     }
     let own = format!("{}/", app.settings.public_url);
     let rest = r.redirect_uri.strip_prefix(&own).unwrap_or("\u{0}");
@@ -226,6 +228,7 @@ pub async fn authorize_page(
         hidden("code_challenge", &r.code_challenge),
         hidden("code_challenge_method", &r.code_challenge_method),
         hidden("state", &r.state),
+        hidden("nonce", &r.nonce),
     ]
     .concat();
     let buttons: String = personas()
@@ -256,7 +259,8 @@ pub async fn authorize(
     axum::extract::Form(r): axum::extract::Form<AuthorizeRequest>,
 ) -> Result<axum::response::Redirect, Error> {
     checked(&app, &r)?;
-    let claims = persona_claims(r.persona.as_deref().unwrap_or_default())?;
+    let mut claims = persona_claims(r.persona.as_deref().unwrap_or_default())?;
+    claims.nonce = Some(r.nonce.clone());
     let code = crate::auth::random_token().map_err(super::internal)?;
     app.auth.remember_code(
         code.clone(),
