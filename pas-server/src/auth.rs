@@ -449,46 +449,119 @@ impl Auth {
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Signs and checks patient links: `{household_id}.{expires_unix}.{mac}` (base64url), valid
-/// for one household until it expires. The secret is kept in the database, so links survive a
-/// restart and every process sharing the database accepts them.
+/// Signs and checks patient links: `{kid}.{household_id}.{expires_unix}.{mac}` (household id
+/// base64url, `mac` HMAC-SHA-256 over the rest), valid for one household until it expires. Keys
+/// have ids: the first key signs, every key verifies, so a key is rotated by putting a new one
+/// first and dropping the old one once its links have expired (`pas serve --link-keys`). Links
+/// of the earlier format without a key id verify with the key whose id is `db` (the secret kept
+/// in the database before key files existed).
 #[derive(Clone)]
 pub struct LinkSigner {
-    secret: Arc<[u8]>,
+    keys: Arc<[(String, Vec<u8>)]>,
 }
 
 impl std::fmt::Debug for LinkSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkSigner(..)")
+        let ids: Vec<&str> = self.keys.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("LinkSigner")
+            .field("key_ids", &ids)
+            .finish_non_exhaustive()
     }
 }
 
+/// The shortest link key accepted, in bytes.
+pub const MIN_LINK_KEY_BYTES: usize = 32;
+
 impl LinkSigner {
-    /// From a secret of at least 32 bytes.
+    /// One key, with id `db` (the secret kept in the database).
     pub fn new(secret: &[u8]) -> Self {
-        Self { secret: secret.into() }
+        Self {
+            keys: vec![("db".to_owned(), secret.to_vec())].into(),
+        }
     }
 
-    fn mac(&self, payload: &str) -> HmacSha256 {
+    /// Keys by id, the first signing. Ids are `[A-Za-z0-9_-]`, 1–32 characters, distinct; keys
+    /// at least [`MIN_LINK_KEY_BYTES`] bytes.
+    pub fn with_keys(keys: Vec<(String, Vec<u8>)>) -> anyhow::Result<Self> {
+        if keys.is_empty() {
+            anyhow::bail!("no link key");
+        }
+        for (i, (id, key)) in keys.iter().enumerate() {
+            if id.is_empty()
+                || id.len() > 32
+                || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                anyhow::bail!("link key {}: the id must be 1–32 of A-Z a-z 0-9 - _", i + 1);
+            }
+            if key.len() < MIN_LINK_KEY_BYTES {
+                anyhow::bail!("link key `{id}`: at least {MIN_LINK_KEY_BYTES} bytes");
+            }
+            if keys[..i].iter().any(|(other, _)| other == id) {
+                anyhow::bail!("link key id `{id}` given twice");
+            }
+        }
+        Ok(Self { keys: keys.into() })
+    }
+
+    /// Keys from a key file: one `id:base64url-secret` per line, the signing key first; blank
+    /// lines and `#` comments are skipped.
+    pub fn from_file_text(text: &str) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (id, secret) = line
+                .split_once(':')
+                .ok_or_else(|| anyhow::anyhow!("line {}: expected `id:base64url-secret`", n + 1))?;
+            let secret = URL_SAFE_NO_PAD
+                .decode(secret.trim().trim_end_matches('='))
+                .map_err(|_| anyhow::anyhow!("line {}: the secret is not base64url", n + 1))?;
+            keys.push((id.trim().to_owned(), secret));
+        }
+        Self::with_keys(keys)
+    }
+
+    /// The id of the signing key.
+    pub fn signing_key_id(&self) -> &str {
+        self.keys.first().map_or("", |(id, _)| id.as_str())
+    }
+
+    fn mac(key: &[u8], payload: &str) -> HmacSha256 {
         #[allow(clippy::expect_used)] // HMAC takes a key of any length
-        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC accepts any key length");
+        let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts any key length");
         mac.update(payload.as_bytes());
         mac
     }
 
-    /// A link token for `household_id` expiring at `expires`.
+    /// A link token for `household_id` expiring at `expires`, signed with the first key.
     pub fn sign(&self, household_id: &str, expires: DateTime<Utc>) -> String {
-        let payload = format!("{}.{}", URL_SAFE_NO_PAD.encode(household_id), expires.timestamp());
-        let tag = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
+        let (id, key) = self
+            .keys
+            .first()
+            .map_or(("", &[][..]), |(i, k)| (i.as_str(), k.as_slice()));
+        let payload = format!("{id}.{}.{}", URL_SAFE_NO_PAD.encode(household_id), expires.timestamp());
+        let tag = URL_SAFE_NO_PAD.encode(Self::mac(key, &payload).finalize().into_bytes());
         format!("{payload}.{tag}")
     }
 
-    /// The household a token opens, if it is genuine and not expired at `now`.
+    /// The household a token opens, if it is genuine (by a key it names) and not expired at
+    /// `now`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<String> {
+        if token.len() > 512 {
+            return None;
+        }
         let (payload, tag) = token.rsplit_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        self.mac(payload).verify_slice(&tag).ok()?;
-        let (household, expires) = payload.split_once('.')?;
+        let parts: Vec<&str> = payload.split('.').collect();
+        let (id, household, expires) = match parts.as_slice() {
+            [id, household, expires] => (*id, *household, *expires),
+            [household, expires] => ("db", *household, *expires),
+            _ => return None,
+        };
+        let (_, key) = self.keys.iter().find(|(k, _)| k == id)?;
+        Self::mac(key, payload).verify_slice(&tag).ok()?;
         let expires: i64 = expires.parse().ok()?;
         if now.timestamp() >= expires {
             return None;
@@ -522,6 +595,39 @@ mod tests {
         let forged = t.replacen(&URL_SAFE_NO_PAD.encode("H-1"), &URL_SAFE_NO_PAD.encode("H-2"), 1);
         assert_eq!(s.verify(&forged, now), None);
         assert_eq!(s.verify("garbage", now), None);
+    }
+
+    #[test]
+    fn link_keys_rotate_old_keys_verify_new_key_signs() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().to_utc();
+        let later = now + chrono::Duration::days(1);
+        let old = LinkSigner::from_file_text(&format!("k1:{}\n", URL_SAFE_NO_PAD.encode([1u8; 32]))).unwrap();
+        let t1 = old.sign("H-1", later);
+        assert!(t1.starts_with("k1."), "{t1}");
+        let rotated = LinkSigner::from_file_text(&format!(
+            "# new key first\nk2:{}\nk1:{}\n",
+            URL_SAFE_NO_PAD.encode([2u8; 32]),
+            URL_SAFE_NO_PAD.encode([1u8; 32])
+        ))
+        .unwrap();
+        assert_eq!(rotated.signing_key_id(), "k2");
+        assert_eq!(rotated.verify(&t1, now).as_deref(), Some("H-1"), "old links still work");
+        let t2 = rotated.sign("H-1", later);
+        assert!(t2.starts_with("k2."));
+        assert_eq!(old.verify(&t2, now), None, "a key it does not have");
+        let dropped = LinkSigner::from_file_text(&format!("k2:{}", URL_SAFE_NO_PAD.encode([2u8; 32]))).unwrap();
+        assert_eq!(dropped.verify(&t1, now), None, "a dropped key's links stop working");
+        // Naming another key id does not help a forger.
+        assert_eq!(rotated.verify(&t1.replacen("k1.", "k2.", 1), now), None);
+        for bad in [
+            "",
+            "k1",
+            "k1:c2hvcnQ",
+            "k 1:AAAA",
+            &format!("k1:{0}\nk1:{0}", URL_SAFE_NO_PAD.encode([1u8; 32])),
+        ] {
+            assert!(LinkSigner::from_file_text(bad).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

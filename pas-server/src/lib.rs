@@ -78,6 +78,9 @@ pub struct Config {
     pub transport: transport::Transport,
     /// Behind a reverse proxy: the client address is the last `X-Forwarded-For` entry.
     pub trust_forwarded_for: bool,
+    /// The keys that sign patient links (`--link-keys`); without them, a secret kept in the
+    /// database.
+    pub link_keys: Option<LinkSigner>,
 }
 
 impl Config {
@@ -98,6 +101,7 @@ impl Config {
             limits: throttle::Limits::default(),
             transport: transport::Transport::default(),
             trust_forwarded_for: false,
+            link_keys: None,
         }
     }
 }
@@ -296,7 +300,16 @@ impl Server {
             Backend::Sqlite => anyhow::anyhow!("cannot open SQLite database: {e}"),
             Backend::Postgres => anyhow::anyhow!("cannot open PostgreSQL database: {e}"),
         })?;
-        let secret = link_secret(&db).await?;
+        let links = match &config.link_keys {
+            Some(keys) => keys.clone(),
+            None => {
+                tracing::warn!(
+                    "patient links are signed with a secret kept in the database: give --link-keys \
+                     so that a copy of the database cannot mint links"
+                );
+                LinkSigner::new(&link_secret(&db).await?)
+            }
+        };
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -333,7 +346,7 @@ impl Server {
             clock: config.clock.clone(),
             db,
             auth: Arc::new(auth),
-            links: LinkSigner::new(&secret),
+            links,
             settings: Arc::new(Settings {
                 public_url,
                 link_ttl: chrono::Duration::days(config.link_days),

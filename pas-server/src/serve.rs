@@ -79,6 +79,11 @@ pub struct Args {
     /// last address (the client the proxy saw) instead of the proxy's.
     #[arg(long)]
     trust_forwarded_for: bool,
+    /// The keys that sign patient links: a file of `id:base64url-secret` lines (32 bytes or
+    /// more), the signing key first; older keys after it still verify (rotation). Without it,
+    /// a secret kept in the database signs (a copy of the database could then mint links).
+    #[arg(long, env = "PAS_LINK_KEYS")]
+    link_keys: Option<std::path::PathBuf>,
 }
 
 /// Serve until Ctrl-C (or SIGTERM), then finish the requests in flight.
@@ -118,6 +123,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     config.limits.public_per_minute = args.public_requests_per_minute;
     config.limits.mail_per_hour = args.mail_per_hour;
     config.trust_forwarded_for = args.trust_forwarded_for;
+    if let Some(path) = &args.link_keys {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the link keys {}: {e}", path.display()))?;
+        config.link_keys = Some(
+            pas_server::auth::LinkSigner::from_file_text(&text)
+                .map_err(|e| anyhow::anyhow!("link keys {}: {e}", path.display()))?,
+        );
+    }
 
     if let Some(at) = args.test_clock {
         // A clock that stands still never expires a token or a link: never on a reachable address.

@@ -474,3 +474,50 @@ async fn s11_the_identity_providers_keys_come_over_https_only() {
     let refused = pas_server::Server::bind("127.0.0.1:0".parse().unwrap(), &c).await;
     assert!(refused.err().unwrap().to_string().contains("must be https://"));
 }
+
+/// Links are signed with a key that has an id and can be rotated: a new key signs, the old
+/// one still opens its links until it is dropped.
+#[tokio::test]
+async fn s11_link_keys_rotate() {
+    use pas_server::auth::LinkSigner;
+    let key = |id: &str, byte: u8| (id.to_owned(), vec![byte; 32]);
+    for db in backends().await {
+        let s = Running::start_with(&db.url, |c| {
+            c.link_keys = Some(LinkSigner::with_keys(vec![key("k1", 1)]).unwrap())
+        })
+        .await;
+        let (hh, token) = registered(&s, PHN, "1980-05-17").await;
+        assert!(token.starts_with("k1."), "{token}");
+        s.stop().await;
+        let s = Running::start_with(&db.url, |c| {
+            c.link_keys = Some(LinkSigner::with_keys(vec![key("k2", 2), key("k1", 1)]).unwrap());
+        })
+        .await;
+        assert_eq!(
+            s.household(&hh, &token).await.0,
+            StatusCode::OK,
+            "the old key still verifies"
+        );
+        let (_, _, created) = s
+            .post(
+                "/api/v1/households",
+                &json!({ "members": [member("self", PHN_SPOUSE, "1955-02-01")] }),
+            )
+            .await;
+        assert!(
+            created["access_token"].as_str().unwrap().starts_with("k2."),
+            "the new key signs"
+        );
+        s.stop().await;
+        let s = Running::start_with(&db.url, |c| {
+            c.link_keys = Some(LinkSigner::with_keys(vec![key("k2", 2)]).unwrap())
+        })
+        .await;
+        assert_eq!(
+            s.household(&hh, &token).await.0,
+            StatusCode::NOT_FOUND,
+            "a dropped key's links stop"
+        );
+        s.stop().await;
+    }
+}
