@@ -39,7 +39,7 @@ enum Command {
     Gaps(gaps::Args),
     /// Run the reference server over SQLite (default) or PostgreSQL: the HCR form and API,
     /// provider-side API with OIDC login, match runs, panels, endorsements.
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// Print the server's OpenAPI 3.1 document (as committed in pas-server/openapi.json).
     Openapi,
     /// Print the built-in health-authority region table (`prefix,region`), to review and pass
