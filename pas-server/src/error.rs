@@ -259,3 +259,40 @@ impl IntoResponse for Error {
         response
     }
 }
+
+/// Answers that axum's own extractors and router make in plain text (a malformed path or query,
+/// a wrong method, a body over the limit) become problems too, so every API error is
+/// `application/problem+json` with a stable code (issue 18).
+pub async fn problems_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = {
+        let path = request.uri().path();
+        path.starts_with("/api/") || path == "/healthz" || path == "/openapi.json"
+    };
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !api || is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "the path, query or body could not be read"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this path does not take this method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than this endpoint accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body is not of a media type this endpoint reads",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_parameter", "a parameter is not valid"),
+        StatusCode::NOT_FOUND => ("not_found", "no such record"),
+        s if s.is_server_error() => ("internal_error", "the server could not complete the request"),
+        _ => ("bad_request", "the request could not be carried out"),
+    };
+    let mut rewritten = Error::Rejected(status, code, detail.to_owned()).into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        rewritten.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    rewritten
+}

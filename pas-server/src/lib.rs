@@ -217,6 +217,7 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
             ),
         )
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(axum::middleware::from_fn(error::problems_only))
         .layer(axum::middleware::from_fn_with_state(app.clone(), web::security_headers))
         .layer(
             // Spans name the route template, never the URI: a query string may hold a PHN.

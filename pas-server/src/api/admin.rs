@@ -41,7 +41,7 @@ pub struct RunFigures {
     pub wasted_places: u64,
     /// Per tier: persons, matched, match rate, median wait of the matched (groups under 10
     /// persons left out).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub by_tier: Vec<serde_json::Value>,
 }
 

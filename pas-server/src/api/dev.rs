@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use serde::{Deserialize, Serialize};
 
 use super::App;
@@ -123,9 +122,9 @@ pub struct LoginResponse {
 /// Issue a demo token.
 pub async fn login(
     State(app): State<App>,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    body: Result<super::JsonObject<LoginRequest>, Error>,
 ) -> Result<Json<LoginResponse>, Error> {
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let mut claims = match (request.persona, request.claims) {
         (Some(key), None) => persona_claims(&key)?,
         (None, Some(c)) => c,

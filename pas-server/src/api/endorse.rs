@@ -7,7 +7,6 @@
 //! apply events to the same book concurrently.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pas_core::endorsement::{EndorsementBook, EndorsementEvent, EndorsementId, Parties, RequestId, Token};
@@ -169,9 +168,9 @@ pub struct CreateRequest {
 pub async fn create(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<CreateRequest>, JsonRejection>,
+    body: Result<super::JsonObject<CreateRequest>, Error>,
 ) -> Result<(StatusCode, Json<MyEndorsements>), Error> {
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let email = Email::parse(&request.recipient_email)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![e.at("recipient_email")])))?;
     // Each request e-mails an address the caller chose: a sender's requests are limited.
@@ -213,9 +212,9 @@ pub struct ReceiveRequest {
 pub async fn receive(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<ReceiveRequest>, JsonRejection>,
+    body: Result<super::JsonObject<ReceiveRequest>, Error>,
 ) -> Result<Json<MyEndorsements>, Error> {
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let token = Token::parse(&request.token).map_err(|_| Error::Transition(TransitionError::UnknownToken))?;
     let party = party_id(&caller)?;
     let now = app.clock.now();

@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use chrono::{DateTime, Utc};
 use pas_core::attachment::JourneyEvent;
 use serde::{Deserialize, Serialize};
@@ -117,10 +116,10 @@ pub struct TickRequest {
 pub async fn run_tick(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<TickRequest>, JsonRejection>,
+    body: Result<super::JsonObject<TickRequest>, Error>,
 ) -> Result<Json<TickSummary>, Error> {
     caller.admin()?;
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let now = match request.now {
         Some(t) if app.auth.is_dev() => t,
         Some(_) => {

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -133,7 +132,8 @@ pub(crate) async fn promised(tx: &mut AnyConnection, only: Option<&str>) -> Resu
 pub struct RunRequest {
     /// Reference date (ISO; default today).
     pub as_of: Option<NaiveDate>,
-    /// Tie-break seed (default 0).
+    /// Tie-break seed (default 0), 0 to 2^64 − 1.
+    #[schema(value_type = Option<u64>, format = "uint64", minimum = 0, maximum = 18446744073709551615_u64)]
     pub seed: Option<u64>,
 }
 
@@ -147,6 +147,7 @@ pub struct RunSummary {
     /// Reference date.
     pub as_of: NaiveDate,
     /// Seed.
+    #[schema(value_type = u64, format = "uint64", minimum = 0, maximum = 18446744073709551615_u64)]
     pub seed: u64,
     /// Offers made.
     pub offers: u64,
@@ -214,11 +215,11 @@ async fn match_providers_where(
 pub async fn start_run(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<RunRequest>, JsonRejection>,
+    body: Result<super::JsonObject<RunRequest>, Error>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
     let regions = &app.settings.regions;
     let (who, scope) = caller.coordinator(regions)?;
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let now = app.clock.now();
     let as_of = request.as_of.unwrap_or_else(|| now.date_naive());
     let seed = request.seed.unwrap_or(0);
@@ -425,6 +426,7 @@ pub struct OfferView {
 /// Which offers to list.
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct OfferFilter {
     /// `open` (default), `accepted` or `all` (open and accepted).
     pub state: Option<String>,
@@ -636,9 +638,9 @@ pub struct ClaimOutcome {
 pub async fn claim(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<ClaimRequest>, JsonRejection>,
+    body: Result<super::JsonObject<ClaimRequest>, Error>,
 ) -> Result<(StatusCode, Json<ClaimOutcome>), Error> {
-    let Json(c) = body?;
+    let super::JsonObject(c) = body?;
     let now = app.clock.now();
     let input = ClaimInput {
         phn: c.phn,
@@ -697,10 +699,13 @@ pub struct RegistrationRow {
 /// Which registrations to list.
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct RegistrationFilter {
     /// Only this status.
     pub status: Option<String>,
-    /// At most this many (default 100, at most 1,000).
+    /// At most this many (1–1000, default 100).
+    #[serde(deserialize_with = "super::limit_in_range")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// After this registration id (paging).
     pub after: Option<String>,

@@ -170,7 +170,7 @@ impl PublicFigures {
         jobs::run_tick,
     ),
     components(schemas(Problem, ProblemField, Claims)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EveryStatus),
     tags(
         (name = "registry", description = "Health Connect Registry: households and patients (DOMAIN §2, §9, §11)"),
         (name = "providers", description = "Clinic and Provider Registry, capacity, Panel Registry (§8)"),
@@ -201,6 +201,99 @@ impl utoipa::Modify for BearerAuth {
         );
     }
 }
+
+/// States on every operation the statuses the server's layers may answer besides the
+/// handler's own (issue 18: the document names every status): `400` (a malformed path, query or
+/// body), `408` (the request timeout), `401`/`403` where a token is needed, `404` where the path
+/// names a record, `413`/`415`/`422` where there is a body, `422` for query parameters, `429` on
+/// the rate-limited public routes. A handler's own description of a status is kept.
+struct EveryStatus;
+
+impl utoipa::Modify for EveryStatus {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let public = path.starts_with("/api/v1/") && PUBLIC_PATHS.contains(&path.as_str());
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+                let in_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let body = op.request_body.is_some();
+                let mut add = |status: &str, description: &str, when: bool| {
+                    if when {
+                        op.responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| problem(description).into());
+                    }
+                };
+                add(
+                    "400",
+                    "Malformed request: path, query or body (`bad_request`, `malformed_json`)",
+                    true,
+                );
+                add(
+                    "401",
+                    "Not logged in, invalid or expired token, or no MFA (`unauthenticated`, `invalid_token`, `mfa_required`)",
+                    secured,
+                );
+                add("403", "Not allowed for this role or party", secured);
+                add("404", "No such record", in_path);
+                add("408", "The request took too long (`request_timeout`)", true);
+                add(
+                    "413",
+                    "Body larger than this endpoint accepts (`payload_too_large`)",
+                    body,
+                );
+                add(
+                    "415",
+                    "The body is not of a media type this endpoint reads (`unsupported_media_type`)",
+                    body,
+                );
+                add(
+                    "422",
+                    "The body or a parameter is not valid (`invalid_body`, `validation_failed`, `invalid_parameter`)",
+                    body || in_query,
+                );
+                add(
+                    "429",
+                    "Too many requests from this client (`rate_limited`); see Retry-After",
+                    public,
+                );
+            }
+        }
+    }
+}
+
+/// The rate-limited public and patient routes (see `public_routes` in the crate root).
+pub const PUBLIC_PATHS: [&str; 10] = [
+    "/api/v1/households",
+    "/api/v1/households/{id}/status",
+    "/api/v1/link-requests",
+    "/api/v1/registrations/{id}/status",
+    "/api/v1/registrations/{id}/withdraw",
+    "/api/v1/registrations/{id}/decline-offer",
+    "/api/v1/registrations/{id}/still-waiting",
+    "/api/v1/stats",
+    "/api/v1/dashboard",
+    "/dashboard/timeline.svg",
+];
 
 /// The generated OpenAPI document as pretty JSON (what `pas openapi` prints and
 /// `pas-server/openapi.json` holds).
@@ -526,11 +619,40 @@ pub async fn acting_for(app: &App, caller: &Caller, provider_id: &str) -> Result
     Ok(caller.who("staff"))
 }
 
+/// A JSON body that must be an object (serde would also read a struct from an array of its
+/// fields in order, which no client means): `422 invalid_body` otherwise. Media type, syntax
+/// and size are checked as by axum's `Json`.
+#[derive(Debug, Clone)]
+pub struct JsonObject<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonObject<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        let shape = || {
+            Error::Body(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the JSON body does not have the expected shape (see /openapi.json)",
+            )
+        };
+        if !value.is_object() {
+            return Err(shape());
+        }
+        serde_json::from_value(value).map(Self).map_err(|_| shape())
+    }
+}
+
 /// A page of a list: `limit` (default 100, at most 1,000) rows after `after`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Rows to return (1–1000, default 100).
+    #[serde(deserialize_with = "limit_in_range")]
+    #[param(minimum = 1, maximum = 1000)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Return rows after this id (the last id of the previous page).
     pub after: Option<i64>,
@@ -540,6 +662,15 @@ impl Page {
     /// The limit, clamped.
     pub fn limit(&self) -> i64 {
         page_limit(self.limit)
+    }
+}
+
+/// A listing's `limit` as sent: 1 to 1,000, else the query is refused (`400 bad_request`)
+/// rather than quietly changed.
+pub fn limit_in_range<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<i64>::deserialize(d)? {
+        Some(n) if !(1..=1000).contains(&n) => Err(serde::de::Error::custom("limit must be 1 to 1000")),
+        other => Ok(other),
     }
 }
 

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::NaiveDate;
@@ -180,10 +179,10 @@ async fn stored_clinic(db: &Db, facility: &str) -> Result<Option<(Clinic, String
 pub async fn create_clinic(
     State(app): State<App>,
     caller: Caller,
-    body: Result<Json<ClinicInput>, JsonRejection>,
+    body: Result<super::JsonObject<ClinicInput>, Error>,
 ) -> Result<(StatusCode, Json<ClinicView>), Error> {
     let who = caller.admin()?;
-    let Json(input) = body?;
+    let super::JsonObject(input) = body?;
     let clinic = Clinic::validate(&input).map_err(Error::Validation)?;
     let now = app.clock.now();
     let at = timestamp(now);
@@ -252,7 +251,7 @@ pub async fn put_clinic(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<ClinicInput>, JsonRejection>,
+    body: Result<super::JsonObject<ClinicInput>, Error>,
 ) -> Result<Json<ClinicView>, Error> {
     let (before, _) = stored_clinic(&app.db, &id).await?.ok_or(Error::Missing("clinic"))?;
     let actor = BcProviderId::parse(&caller.party).map_err(internal)?;
@@ -266,7 +265,7 @@ pub async fn put_clinic(
             "only this clinic's medical director may change its record".to_owned(),
         ));
     };
-    let Json(mut input) = body?;
+    let super::JsonObject(mut input) = body?;
     if input.facility_number.trim().is_empty() {
         input.facility_number.clone_from(&id);
     }
@@ -439,10 +438,10 @@ pub async fn put_provider(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<ProviderProfile>, JsonRejection>,
+    body: Result<super::JsonObject<ProviderProfile>, Error>,
 ) -> Result<Json<ProviderView>, Error> {
     let who = acting_for(&app, &caller, &id).await?;
-    let Json(profile) = body?;
+    let super::JsonObject(profile) = body?;
     PractitionerNumber::parse(&id)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![e.at("provider_id")])))?;
     Provider::validate(&profile_input(&id, profile.clone())).map_err(Error::Validation)?;
@@ -523,10 +522,10 @@ pub async fn put_capacity(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<CapacityInput>, JsonRejection>,
+    body: Result<super::JsonObject<CapacityInput>, Error>,
 ) -> Result<Json<ProviderView>, Error> {
     let who = acting_for(&app, &caller, &id).await?;
-    let Json(mut input) = body?;
+    let super::JsonObject(mut input) = body?;
     input.provider_id.clone_from(&id);
     let capacity = ProviderCapacity::validate(&input).map_err(Error::Validation)?;
     let now = app.clock.now();
@@ -566,6 +565,7 @@ pub async fn put_capacity(
 /// Options of a panel upload.
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct PanelOptions {
     /// Validation date (ISO; default today).
     pub as_of: Option<NaiveDate>,

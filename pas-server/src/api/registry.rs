@@ -2,7 +2,6 @@
 //! household (DOMAIN §2, §9, §11).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -222,9 +221,9 @@ pub struct Health {
 )]
 pub async fn create_household(
     State(app): State<App>,
-    body: Result<Json<HouseholdRequest>, JsonRejection>,
+    body: Result<super::JsonObject<HouseholdRequest>, Error>,
 ) -> Result<(StatusCode, Json<HouseholdCreated>), Error> {
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let now = app.clock.now();
     let as_of = now.date_naive();
     let registered_at = timestamp(now);
@@ -513,9 +512,9 @@ pub async fn registration_status(
     State(app): State<App>,
     client: ClientAddr,
     Path(id): Path<String>,
-    body: Result<Json<PatientProof>, JsonRejection>,
+    body: Result<super::JsonObject<PatientProof>, Error>,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    let Json(proof) = body?;
+    let super::JsonObject(proof) = body?;
     let (opened, failed) = open(&app, client, key_of(&id, &proof)).await?;
     let stored = opened.into_iter().next().ok_or(Error::NotFound)?;
     let mut status = status_of(&app, &stored).await?;
@@ -552,9 +551,9 @@ pub async fn household(
     State(app): State<App>,
     client: ClientAddr,
     Path(id): Path<String>,
-    body: Result<Json<LinkToken>, JsonRejection>,
+    body: Result<super::JsonObject<LinkToken>, Error>,
 ) -> Result<Json<HouseholdStatus>, Error> {
-    let Json(token) = body?;
+    let super::JsonObject(token) = body?;
     let key = Key::Link {
         id: &id,
         token: &token.token,
@@ -576,10 +575,10 @@ async fn patient_event(
     app: &App,
     client: ClientAddr,
     id: &str,
-    body: Result<Json<PatientProof>, JsonRejection>,
+    body: Result<super::JsonObject<PatientProof>, Error>,
     event: JourneyEvent,
 ) -> Result<Json<RegistrationStatus>, Error> {
-    let Json(proof) = body?;
+    let super::JsonObject(proof) = body?;
     let (_, failed) = open(app, client, key_of(id, &proof)).await?;
     let mut tx = app.db.begin().await?;
     // Re-read inside the transaction: the journey may have moved since.
@@ -614,7 +613,7 @@ pub async fn withdraw(
     State(app): State<App>,
     client: ClientAddr,
     Path(id): Path<String>,
-    body: Result<Json<PatientProof>, JsonRejection>,
+    body: Result<super::JsonObject<PatientProof>, Error>,
 ) -> Result<Json<RegistrationStatus>, Error> {
     patient_event(&app, client, &id, body, JourneyEvent::Withdraw).await
 }
@@ -642,7 +641,7 @@ pub async fn decline_offer(
     State(app): State<App>,
     client: ClientAddr,
     Path(id): Path<String>,
-    body: Result<Json<PatientProof>, JsonRejection>,
+    body: Result<super::JsonObject<PatientProof>, Error>,
 ) -> Result<Json<RegistrationStatus>, Error> {
     patient_event(&app, client, &id, body, JourneyEvent::PatientDecline).await
 }
@@ -669,7 +668,7 @@ pub async fn status_reply(
     State(app): State<App>,
     client: ClientAddr,
     Path(id): Path<String>,
-    body: Result<Json<PatientProof>, JsonRejection>,
+    body: Result<super::JsonObject<PatientProof>, Error>,
 ) -> Result<Json<RegistrationStatus>, Error> {
     patient_event(&app, client, &id, body, JourneyEvent::StatusReply).await
 }
@@ -711,9 +710,9 @@ pub struct LinkRequested {
 pub async fn request_link(
     State(app): State<App>,
     client: ClientAddr,
-    body: Result<Json<LinkRequest>, JsonRejection>,
+    body: Result<super::JsonObject<LinkRequest>, Error>,
 ) -> Result<(StatusCode, Json<LinkRequested>), Error> {
-    let Json(request) = body?;
+    let super::JsonObject(request) = body?;
     let phn = Phn::parse(&request.phn)
         .map_err(|e| Error::Validation(pas_core::ValidationErrors(vec![pas_core::FieldRule::at(&e, "phn")])))?;
     app.throttle.mail(&client.to_string())?;
