@@ -49,7 +49,7 @@ for role in none physician moa director coordinator admin; do
     echo "== schemathesis as $role"
     if ! (cd scripts && schemathesis --config-file schemathesis.toml run "$base/openapi.json" \
         --checks all --max-examples "$examples" --max-time "$seconds" --workers 2 \
-        --exclude-path-regex '^/dev/' "${auth[@]}" --no-color > "$tmp/$role.txt" 2>&1); then
+        "${auth[@]}" --no-color > "$tmp/$role.txt" 2>&1); then
         status=1
         sed -n '/^=* \(FAILURES\|ERRORS\) =*$/,$p' "$tmp/$role.txt" | cut -c1-400 | head -200
     fi

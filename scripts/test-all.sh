@@ -38,6 +38,9 @@ bash pas-ffi/test.sh
 bash pas-wasm/test.sh
 # The server embeds the forms module: its copy must be the module just built.
 bash scripts/vendor-wasm.sh --check
+# The API against its OpenAPI document: schemathesis, every check, without a token and as each
+# role (bounded: 25 s per role).
+PAS_CONTRACT_SECONDS="${PAS_CONTRACT_SECONDS:-25}" bash scripts/contract.sh
 # The server's pages in Chromium: registration, status, accessibility (axe-core), screenshots.
 # The server runs on a test clock, its process clock years ahead (as the guard above).
 PAS_E2E_WRAP="bash $PWD/scripts/future.sh" bash pas-server/e2e/test.sh

@@ -225,7 +225,7 @@ fn s8_reconciliation_mismatches_and_attached() {
     .join("\n");
     let r = validate(data.as_bytes(), Some(&registry));
     let ids: Vec<_> = r.attached.iter().map(RegistrationId::as_str).collect();
-    assert_eq!(ids, ["R1", "R2", "R4"]);
+    assert_eq!(ids, ["R1"], "§8: a mismatched row never attaches");
     // Each practitioner's part: B9999's row names R1's PHN, which attached through A1234's
     // earlier row; the parts' attachments add up to the report's.
     let parts: Vec<_> = r
@@ -236,7 +236,7 @@ fn s8_reconciliation_mismatches_and_attached() {
             (p.practitioner.as_str(), p.accepted, ids)
         })
         .collect();
-    assert_eq!(parts, [("A1234", 5, vec!["R1", "R2", "R4"]), ("B9999", 1, vec![])]);
+    assert_eq!(parts, [("A1234", 5, vec!["R1"]), ("B9999", 1, vec![])]);
     let mismatches: Vec<_> = r
         .mismatches
         .iter()
@@ -267,6 +267,33 @@ fn s8_reconciliation_mismatches_and_attached() {
         assert!(v.get(key).is_some(), "{key}");
     }
     assert_eq!(v["mismatches"][0]["code"], "demographic_mismatch");
+    // §8: the uploader is not told which field differed nor the registry's record.
+    assert_eq!(
+        v["mismatches"][0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["code", "line", "phn"]
+    );
+}
+
+/// §8: a server reconciles only the rows of the practitioner the upload is for. Rows naming
+/// others — under made-up practitioner numbers, say, with birth-date guesses — are validated
+/// but never compared with the registry: no mismatch, no attachment, nothing learnt.
+#[test]
+fn s8_only_the_uploads_practitioner_is_reconciled() {
+    let mut registry = Registry::new();
+    registry.insert(phn(0), entry("R1", "1980-01-01", "Lee", true));
+    let mut data = vec![HEADER.to_owned()];
+    for (n, guess) in ["1980-01-02", "1980-01-01", "1980-01-03"].iter().enumerate() {
+        data.push(row(&format!("Z000{n}"), &phn(0).to_string(), guess, "2026-01-01"));
+    }
+    let data = data.join("\n");
+    let only = registry
+        .clone()
+        .only_for(pas_core::PractitionerNumber::parse("A1234").unwrap());
+    let r = validate(data.as_bytes(), Some(&only));
+    assert_eq!((r.accepted, r.mismatches.len(), r.attached.len()), (3, 0, 0));
+    // Without the limit (a trusted caller's own registry) the same rows are reconciled.
+    let r = validate(data.as_bytes(), Some(&registry));
+    assert_eq!((r.mismatches.len(), r.attached.len()), (2, 1));
 }
 
 #[test]

@@ -282,8 +282,10 @@ fn s8_fhir_rows_reconcile_with_the_registry() {
     );
     let r = validate_fhir(fixture("message-bundle.json").as_slice(), as_of(), Some(&registry)).unwrap();
     let attached: Vec<_> = r.attached.iter().map(ToString::to_string).collect();
-    assert_eq!(attached, ["R0000001", "R0000002"]);
+    // §8: R0000002's row has another birth date: a mismatch, which does not attach.
+    assert_eq!(attached, ["R0000001"]);
     assert_eq!(r.mismatches.len(), 1);
+    assert_eq!(r.mismatches[0].registration_id.as_str(), "R0000002");
     assert_eq!(r.mismatches[0].at.to_string(), "/entry/10/resource");
     assert_eq!(r.mismatches[0].fields, ["birth_date"]);
 }

@@ -127,8 +127,8 @@ macro_rules! migrations {
             ),
             (
                 5,
-                "proof failures",
-                include_str!(concat!("../migrations/", $backend, "/0005_proof_failures.sql")),
+                "security",
+                include_str!(concat!("../migrations/", $backend, "/0005_security.sql")),
             ),
         ]
     };
@@ -157,6 +157,11 @@ impl Db {
         })?;
         let pool = match backend {
             Backend::Sqlite => {
+                let file = sqlite_file(url);
+                // The file holds PHI: created readable by its owner only (and checked below).
+                if let Some(path) = &file {
+                    create_private(path);
+                }
                 let url = sqlite_create_url(url);
                 let pool = AnyPoolOptions::new()
                     .max_connections(8)
@@ -174,6 +179,11 @@ impl Db {
                     .await?;
                 // WAL is a property of the file: readers do not block the writer.
                 pool.execute("PRAGMA journal_mode = WAL").await?;
+                if let Some(path) = &file {
+                    for p in [path.clone(), with_suffix(path, "-wal"), with_suffix(path, "-shm")] {
+                        make_private(&p);
+                    }
+                }
                 pool
             }
             Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
@@ -213,6 +223,50 @@ impl Db {
 }
 
 /// `sqlite://FILE` with `mode=rwc`, so a missing file is created.
+/// The file of a `sqlite://FILE[?…]` URL (none for `:memory:`).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+fn with_suffix(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
+/// Create `path` empty with mode 0600 if it does not exist (SQLite then opens it as is).
+fn create_private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Narrow `path` to its owner (0600), warning when it was readable by others.
+fn make_private(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else { return };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), "the database file was readable by others: set to 0600");
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn sqlite_create_url(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
         url.to_owned()

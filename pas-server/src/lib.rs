@@ -174,6 +174,8 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
         .route("/api/v1/providers/{id}/capacity", put(providers::put_capacity))
         .route("/api/v1/providers/{id}/offers", get(matching::list_offers))
         .route("/api/v1/panel-reports/{id}", get(providers::panel_report))
+        .route("/api/v1/panel-reviews", get(api::reviews::list))
+        .route("/api/v1/panel-reviews/{id}/resolve", post(api::reviews::resolve))
         .route("/api/v1/endorsements", get(endorse::list))
         .route("/api/v1/endorsements/{id}/cancel", post(endorse::end))
         .route("/api/v1/endorsement-requests", post(endorse::create))

@@ -230,12 +230,19 @@ async fn s11_id_tokens_are_verified_and_need_mfa() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        // MFA failures never reach the database: the refused party is not in the directory.
+        // Refused tokens never reach the database: the only parties registered are the one
+        // whose token was accepted and the admin reading the trail.
         let admin = sign(claims("admin-1", None, None, &["admin"]), Algorithm::RS256);
         let audit = s
             .ok("GET", "/api/v1/admin/audit", Some(&admin), None, StatusCode::OK)
             .await;
-        assert_eq!(audit, json!([]));
+        let subjects: Vec<&str> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["subject"].as_str().unwrap())
+            .collect();
+        assert_eq!(subjects, ["party u-1", "party admin-1"], "{audit}");
         s.stop().await;
     }
 }
@@ -399,8 +406,19 @@ async fn s10_standing_suspends_and_revoking_ends_moa_access() {
             json!([]),
             "no MOA role while the endorser is not in good standing"
         );
-        // The provider's own token says `good`: their next request restores it (§10).
+        // The provider's own token says `good`, but a token never raises the registry's
+        // standing (§11): their request changes nothing, the registry restores it (§10).
         s.ok("GET", "/api/v1/me", Some(&p.provider), None, StatusCode::OK).await;
+        let (status, _) = s.call("GET", "/api/v1/providers/A1001", Some(&p.moa), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        s.ok(
+            "PUT",
+            "/api/v1/admin/parties/prov-1/standing",
+            Some(&p.admin),
+            Some(&json!({ "standing": "good" })),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
         s.ok("GET", "/api/v1/providers/A1001", Some(&p.moa), None, StatusCode::OK)
             .await;
         // A provider whose token says their licence is suspended cannot act either.
@@ -2088,8 +2106,8 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
         assert_eq!(a["report"]["accepted"], 2);
         assert_eq!(
             a["report"]["attached"],
-            json!([self_id, spouse_id]),
-            "the §8 report names both"
+            json!([self_id]),
+            "§8: only A1001's rows are reconciled; B2002's is validated only"
         );
         assert_eq!(
             a["other_practitioners"],
@@ -2125,6 +2143,11 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
 
         let b = upload("B2002", p.other_provider.clone()).await;
         assert_eq!(b["format"], "csv");
+        assert_eq!(
+            b["report"]["attached"],
+            json!([spouse_id]),
+            "B2002's own row attaches the spouse"
+        );
         assert_eq!(
             b["other_practitioners"],
             json!([{ "practitioner": "A1001", "accepted": 1 }])

@@ -521,3 +521,203 @@ async fn s11_link_keys_rotate() {
         s.stop().await;
     }
 }
+
+/// Finding (issue 19): after an admin set a physician `not_good`, the physician's next request
+/// with an old token claiming `good` rewrote the stored standing. The registry's standing is
+/// authoritative now: a token never raises it, every request checks the more restrictive of the
+/// two, and the audit trail shows only the admin's change.
+#[tokio::test]
+async fn s11_a_suspension_sticks() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let physician = sign(claims("prov-9", Some("good"), Some("Z9009"), &[]), Algorithm::RS256);
+        let admin = sign(claims("admin-1", None, None, &["admin"]), Algorithm::RS256);
+        s.ok("GET", "/api/v1/me", Some(&physician), None, StatusCode::OK).await;
+        let profile = support::profile("F1234");
+        s.ok(
+            "PUT",
+            "/api/v1/providers/Z9009",
+            Some(&physician),
+            Some(&profile),
+            StatusCode::OK,
+        )
+        .await;
+        s.ok(
+            "PUT",
+            "/api/v1/admin/parties/prov-9/standing",
+            Some(&admin),
+            Some(&json!({ "standing": "not_good" })),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        for _ in 0..2 {
+            let (status, body) = s
+                .call("GET", "/api/v1/providers/Z9009/offers", Some(&physician), None)
+                .await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("standing_not_good"))
+            );
+        }
+        let trail = audit(&s).await;
+        let changes: Vec<&Value> = trail.iter().filter(|a| a["subject"] == "party prov-9").collect();
+        assert_eq!(
+            changes
+                .iter()
+                .map(|a| a["action"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["party_registered", "standing"],
+            "{changes:?}"
+        );
+        assert_eq!(changes[1]["role"], "admin");
+        // The registry restores it; a token claiming `not_good` still suspends on its own.
+        s.ok(
+            "PUT",
+            "/api/v1/admin/parties/prov-9/standing",
+            Some(&admin),
+            Some(&json!({ "standing": "good" })),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        s.ok(
+            "GET",
+            "/api/v1/providers/Z9009/offers",
+            Some(&physician),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+        let suspended = sign(
+            claims("prov-9", Some("suspended"), Some("Z9009"), &[]),
+            Algorithm::RS256,
+        );
+        let (status, _) = s
+            .call("GET", "/api/v1/providers/Z9009/offers", Some(&suspended), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        s.stop().await;
+    }
+}
+
+/// Finding (issue 19): `pas.db` and its WAL were created 0644. The database holds PHI: it and
+/// its WAL and shared-memory files are the owner's only.
+#[cfg(unix)]
+#[tokio::test]
+async fn s11_the_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = support::sqlite();
+    let s = Running::start(&db.url).await;
+    registered(&s, PHN, "1980-05-17").await;
+    let file = db.url.trim_start_matches("sqlite://").to_owned();
+    for f in [file.clone(), format!("{file}-wal")] {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}: {mode:o}");
+    }
+    s.stop().await;
+}
+
+/// A panel upload as `token` for practitioner `msp`.
+async fn upload(s: &Running, msp: &str, token: &str, csv: String) -> Value {
+    let r = s
+        .client
+        .post(s.url(&format!("/api/v1/providers/{msp}/panel")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+const PANEL_HEADER: &str =
+    "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n";
+
+/// Findings (issue 19): a physician uploaded 368 rows for one PHN with birth-date guesses under
+/// made-up practitioner numbers; only the true date came back without a `birth_date` mismatch,
+/// the report named the registration, and a row with a wrong name and birth date attached the
+/// victim. Now rows of other practitioners are not compared with the registry at all, a row of
+/// the uploader's own practitioner attaches only when birth date and family name match, and a
+/// mismatch says neither the field nor the record: it waits for a coordinator, who attaches or
+/// dismisses it (audited).
+#[tokio::test]
+async fn s8_a_panel_upload_is_no_oracle_and_takes_no_one() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let (victim, _) = registered(&s, PHN, "1980-05-17").await;
+        let physician = sign(claims("prov-7", Some("good"), Some("Y7007"), &[]), Algorithm::RS256);
+        let mut guesses = String::from(PANEL_HEADER);
+        for day in 1..=28 {
+            guesses.push_str(&format!("Z{day:04},{PHN},Sandhu,Amrit,1980-05-{day:02},,,\n"));
+        }
+        let report = upload(&s, "Y7007", &physician, guesses).await;
+        assert_eq!(report["report"]["mismatches"], json!([]), "{report}");
+        assert_eq!(report["report"]["attached"], json!([]));
+        // The uploader's own rows: a wrong birth date and family name does not attach.
+        let wrong = format!("{PANEL_HEADER}Y7007,{PHN},Smith,Amrit,1979-01-01,,,\n");
+        let report = upload(&s, "Y7007", &physician, wrong).await;
+        let mismatch = &report["report"]["mismatches"][0];
+        assert_eq!(mismatch["code"], "demographic_mismatch");
+        assert!(
+            mismatch.get("fields").is_none() && mismatch.get("registration_id").is_none(),
+            "{mismatch}"
+        );
+        assert!(
+            !report.to_string().contains(&victim),
+            "the report names the registration: {report}"
+        );
+        assert_eq!(s.status(&victim, PHN, "1980-05-17").await.2["status"], "waiting");
+        // The coordinator's queue has it, with the fields' names; dismissing it is audited.
+        let coordinator = sign(claims("coord-1", None, None, &["coordinator"]), Algorithm::RS256);
+        let queue = s
+            .ok("GET", "/api/v1/panel-reviews", Some(&coordinator), None, StatusCode::OK)
+            .await;
+        assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+        assert_eq!(queue[0]["registration_id"], victim.as_str());
+        assert_eq!(queue[0]["fields"], json!(["birth_date", "family_name"]));
+        let (status, _) = s.call("GET", "/api/v1/panel-reviews", Some(&physician), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "the uploader cannot read the queue");
+        let id = queue[0]["id"].as_i64().unwrap();
+        let done = s
+            .ok(
+                "POST",
+                &format!("/api/v1/panel-reviews/{id}/resolve"),
+                Some(&coordinator),
+                Some(&json!({ "action": "dismiss" })),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(done["state"], "dismissed");
+        assert!(audit(&s).await.iter().any(|a| a["action"] == "panel_review"));
+        assert_eq!(s.status(&victim, PHN, "1980-05-17").await.2["status"], "waiting");
+        s.stop().await;
+    }
+}
+
+/// Finding (issue 19): `POST /claims` answered 404 for an unregistered PHN and 409 for a
+/// waiting one (revealing who is on the list), and any practitioner could claim any accepted
+/// registration. An office's claim now works only for a registration its practitioner has
+/// accepted; every other case is the same 404.
+#[tokio::test]
+async fn s9_a_claim_reveals_nothing_and_takes_no_one_elses_patient() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        registered(&s, PHN, "1980-05-17").await;
+        let physician = sign(claims("prov-7", Some("good"), Some("Y7007"), &[]), Algorithm::RS256);
+        s.ok("GET", "/api/v1/me", Some(&physician), None, StatusCode::OK).await;
+        let claim = |phn: &str| json!({ "phn": phn, "practitioner_number": "Y7007", "fee_code": "98990", "service_date": "2026-11-20" });
+        let (waiting_status, waiting) = s
+            .call("POST", "/api/v1/claims", Some(&physician), Some(&claim(PHN)))
+            .await;
+        let (unknown_status, unknown) = s
+            .call("POST", "/api/v1/claims", Some(&physician), Some(&claim("9111111117")))
+            .await;
+        assert_eq!((waiting_status, &waiting), (unknown_status, &unknown));
+        assert_eq!(
+            (waiting_status, waiting["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("no_claimable_registration"))
+        );
+        s.stop().await;
+    }
+}

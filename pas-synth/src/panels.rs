@@ -9,8 +9,8 @@
 //! Each row independently gets at most one planted fate, with the configured rate per code:
 //! an error or warning of §8, a `duplicate_in_panel` (a copy of an earlier clean row of the same
 //! practitioner), a `panel_conflict` (a copy of a clean row of the previous practitioner), or a
-//! registry overlap (a waiting registration's patient: `attached`, optionally with a
-//! `demographic_mismatch`). Every other row is clean: valid and with no warning. So a validator
+//! registry overlap (a waiting registration's patient: `attached`, or, with changed demographics, a
+//! `demographic_mismatch`, which does not attach, DOMAIN §8). Every other row is clean: valid and with no warning. So a validator
 //! must report exactly [`PanelPlanted`]'s counts.
 
 use std::collections::BTreeMap;
@@ -323,9 +323,7 @@ pub fn write_panel_csv<W: Write>(
         previous_clean.reverse();
     }
     g.planted.rows = written as u64;
-    // A mismatch is also an attachment.
-    let mismatches = g.planted.codes.get("demographic_mismatch").copied().unwrap_or(0);
-    *g.planted.codes.entry("attached_from_waitlist").or_default() += mismatches;
+    // A mismatch never attaches (DOMAIN §8): it is counted as a mismatch only.
     out.flush()?;
     Ok(g.planted)
 }

@@ -664,11 +664,8 @@ located! {
 pub struct PanelMismatch {
     /// `demographic_mismatch`
     pub code: String,
-    /// Masked.
+    /// Masked. (Which field differed, and the registry's record, are not disclosed: DOMAIN §8.)
     pub phn: String,
-    pub registration_id: String,
-    /// `birth_date`, `family_name`
-    pub fields: Vec<String>,
 }
 }
 
@@ -836,11 +833,9 @@ mod tests {
         let mut panel = pas_core::panel::read_panel(PANEL_CSV.as_bytes(), as_of(), Some(&registry)).unwrap();
         panel.read_to_end().unwrap();
         let json = same_shape::<super::PanelReport>(&panel.finish());
-        assert_eq!(
-            json["mismatches"][0]["fields"],
-            serde_json::json!(["birth_date", "family_name"])
-        );
-        assert_eq!(json["attached"], serde_json::json!(["R1"]));
+        assert_eq!(json["mismatches"][0]["code"], "demographic_mismatch");
+        assert!(json["mismatches"][0].get("fields").is_none(), "§8: no field disclosed");
+        assert_eq!(json["attached"], serde_json::json!([]), "§8: a mismatch never attaches");
         // FHIR: entry/pointer locations, and a conflict across two Groups of a Bundle.
         for doc in [
             include_str!("../../tests/fixtures/fhir/standalone-group.json"),

@@ -233,7 +233,11 @@ pub struct ConflictEntry {
     pub at: Location,
 }
 
-/// An accepted row whose PHN the registry knows with another birth date or family name.
+/// An accepted row whose PHN the registry knows with another birth date or family name. The
+/// row does not attach (DOMAIN §8). Its JSON — what an uploader sees — says only where the row
+/// is and the masked PHN: not which field differed, nor the registry's record, which would make
+/// the upload an oracle of the registry's demographics. The trusted caller (a server's review
+/// queue for coordinators) reads both from the Rust fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mismatch {
     /// Where the row is.
@@ -243,9 +247,11 @@ pub struct Mismatch {
     pub code: ErrorCode,
     /// The PHN, masked.
     pub phn: MaskedPhn,
-    /// The registration the registry has for the PHN.
+    /// The registration the registry has for the PHN (not serialized).
+    #[serde(skip_serializing)]
     pub registration_id: RegistrationId,
-    /// The fields that differ: `birth_date`, `family_name`.
+    /// The fields that differ: `birth_date`, `family_name` (not serialized).
+    #[serde(skip_serializing)]
     pub fields: Vec<&'static str>,
 }
 
@@ -462,7 +468,7 @@ impl<'r> PanelCheck<'r> {
         if let Some(part) = self.report.practitioners.get_mut(slot) {
             part.accepted += 1;
         }
-        if let Some(registry) = self.registry {
+        if let Some(registry) = self.registry.filter(|r| r.reconciles(practitioner)) {
             self.reconcile(registry, at, phn, birth_date, family_name, slot);
         }
         Some(PanelRow {
@@ -645,6 +651,8 @@ impl<'r> PanelCheck<'r> {
                 registration_id: entry.registration_id.clone(),
                 fields,
             });
+            // §8: only a row whose birth date and family name match attaches.
+            return;
         }
         if !entry.waiting {
             return;

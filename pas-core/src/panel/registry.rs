@@ -41,17 +41,33 @@ impl fmt::Debug for RegistryEntry {
 }
 
 /// Registrations by PHN: for each PHN its non-terminal registration if it has one (§2 allows
-/// one), else its most recent.
+/// one), else its most recent. A registry may be limited to one practitioner's rows
+/// ([`Registry::only_for`]): rows naming anyone else are validated but not reconciled (§8).
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     by_phn: FxHashMap<u64, u32>,
     entries: Vec<RegistryEntry>,
+    only: Option<crate::identifiers::PractitionerNumber>,
 }
 
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same registry, reconciling only rows that name `practitioner` (DOMAIN §8: a server
+    /// reconciles only the rows of the practitioner an upload is for; the others are validated,
+    /// neither attached nor compared with the registry, so they tell the uploader nothing).
+    #[must_use]
+    pub fn only_for(mut self, practitioner: crate::identifiers::PractitionerNumber) -> Self {
+        self.only = Some(practitioner);
+        self
+    }
+
+    /// Whether rows naming `practitioner` are reconciled against this registry.
+    pub fn reconciles(&self, practitioner: crate::identifiers::PractitionerNumber) -> bool {
+        self.only.is_none_or(|p| p == practitioner)
     }
 
     /// Adds a registration; keeps the one that matters for its PHN (see [`Registry`]).

@@ -65,7 +65,7 @@ def patient(rid, phn, given, family, born, status="waiting"):
 
 
 # R1: the family name in another case (not a mismatch); R2: another birth date and spelling
-# (a mismatch, still attached: §8); R3: terminal (never attached); R4: invalid (left out).
+# (a mismatch: not attached, §8); R3: terminal (never attached); R4: invalid (left out).
 REGISTRY = "\n".join([
     PATIENTS_HEADER,
     patient("R1", PHN1, "Amrit", "SANDHU", "1980-05-17"),
@@ -136,11 +136,14 @@ def test_s8_conflicts_mismatches_and_attached(registry_csv):
         ("A1234", 2), ("B2345", 4)]
     assert [(m.line, m.code, m.masked_phn, m.registration_id, m.fields) for m in r.mismatches] == [
         (10, "demographic_mismatch", "*******045", "R2", ["birth_date", "family_name"])]
-    assert r.attached == ["R1", "R2"]
-    # Per practitioner: A1234's rows 2, 10, 12 attach R1 and R2; B2345's row 4 names R1's PHN
-    # too, but R1 attaches through the first accepted row.
+    # §8: the mismatched row (R2) does not attach. The binding's caller is trusted (its own
+    # registry) and reads which fields differed; the JSON report does not say (report_json).
+    assert r.attached == ["R1"]
+    assert "fields" not in r.report_json and "R2" not in r.report_json
+    # Per practitioner: A1234's rows 2 and 12 attach R1; B2345's row 4 names R1's PHN too, but
+    # R1 attaches through the first accepted row.
     assert [(p.practitioner, p.accepted, p.attached) for p in r.practitioners] == [
-        ("A1234", 3, ["R1", "R2"]), ("B2345", 1, [])]
+        ("A1234", 3, ["R1"]), ("B2345", 1, [])]
     assert "registry patients.csv: 3 PHNs from 4 rows (1 invalid rows left out)" in r.notes
     # Without a registry: no reconciliation, the same row codes.
     plain = pas.validate_panel_bytes(PANEL, pas.PanelFormat.CSV, AS_OF)

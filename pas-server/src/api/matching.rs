@@ -620,7 +620,10 @@ pub struct ClaimOutcome {
 }
 
 /// Record a 98990 attachment claim (DOMAIN §9 `accepted → attached`). Sent by the MSP feed
-/// (admin) or by the practitioner's office for its own claims.
+/// (admin: any `accepted` registration of the PHN, MSP billing being the evidence) or by the
+/// practitioner's office, only for a registration this practitioner has accepted. To an office
+/// every other case — no registration, one that waits, one accepted by someone else — is the
+/// same `404 no_claimable_registration`, so a claim does not tell who is on the list.
 #[utoipa::path(
     post,
     path = "/api/v1/claims",
@@ -630,8 +633,8 @@ pub struct ClaimOutcome {
     responses(
         (status = 201, description = "Attached", body = ClaimOutcome),
         (status = 403, description = "Neither admin nor this practitioner's office", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No active registration for this PHN", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The registration is not in `accepted` (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No registration of this PHN accepted by this practitioner (`no_claimable_registration`; for the MSP feed: no active registration)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "MSP feed: the registration is not in `accepted` (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -650,19 +653,40 @@ pub async fn claim(
     };
     let AttachmentClaim { phn, practitioner, .. } =
         AttachmentClaim::validate(&input, now.date_naive()).map_err(Error::Validation)?;
-    let who = if caller.has_role("admin") {
+    let feed = caller.has_role("admin");
+    let who = if feed {
         caller.who("admin")
     } else {
         acting_for(&app, &caller, practitioner.as_str()).await?
     };
+    let not_claimable = || {
+        Error::Rejected(
+            StatusCode::NOT_FOUND,
+            "no_claimable_registration",
+            "no registration of this PHN is accepted by this practitioner".to_owned(),
+        )
+    };
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &timestamp(now)).await?;
-    let id = db::active_registration_for(&mut tx, &phn.to_string())
-        .await?
-        .ok_or(Error::Missing("active registration for this PHN"))?;
+    let id = match db::active_registration_for(&mut tx, &phn.to_string()).await? {
+        Some(id) => id,
+        None if feed => return Err(Error::Missing("active registration for this PHN")),
+        None => return Err(not_claimable()),
+    };
     let stored = db::registration(&mut tx, &id)
         .await?
         .ok_or(Error::Missing("registration"))?;
+    if !feed {
+        let journey = stored.parsed_journey()?;
+        let accepted_here = matches!(journey.state(), pas_core::attachment::JourneyState::Accepted { .. })
+            && journey
+                .state()
+                .provider()
+                .is_some_and(|p| p.as_str() == practitioner.as_str());
+        if !accepted_here {
+            return Err(not_claimable());
+        }
+    }
     let updated = journey_event(
         &mut tx,
         &stored,

@@ -42,6 +42,7 @@ pub mod jobs;
 pub mod matching;
 pub mod providers;
 pub mod registry;
+pub mod reviews;
 
 /// Settings the handlers read.
 #[derive(Debug, Clone)]
@@ -168,6 +169,8 @@ impl PublicFigures {
         admin::audit_trail,
         admin::set_standing,
         jobs::run_tick,
+        reviews::list,
+        reviews::resolve,
     ),
     components(schemas(Problem, ProblemField, Claims)),
     modifiers(&BearerAuth, &EveryStatus),
@@ -475,20 +478,31 @@ impl FromRequestParts<App> for Caller {
             .verify(token.trim(), app.clock.now())
             .await
             .map_err(|r| Error::Unauthorized(r.code, r.detail))?;
-        let caller = Self {
+        let mut caller = Self {
             party: claims.sub.clone(),
             claims,
         };
-        remember_party(&app.db, &caller, app.clock.now()).await?;
+        let (licensed, standing) = remember_party(&app.db, &caller, app.clock.now()).await?;
+        // The standing acted on is the more restrictive of the token's and the registry's
+        // (DOMAIN §11), checked on every request.
+        if licensed {
+            let claimed_good = caller.claims.licence_standing.as_deref().is_none_or(|s| s == "good");
+            let good = claimed_good && standing == "good";
+            caller.claims.licence_standing = Some(if good { "good" } else { "not_good" }.to_owned());
+        }
         Ok(caller)
     }
 }
 
-/// Keep the party directory current with what the identity provider says (DOMAIN §10: a
-/// standing change suspends or restores MOA access). Writes only when something changed.
-async fn remember_party(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<(), Error> {
+/// Keep the party directory current with what the identity provider says — contact, name,
+/// practitioner number, and the token's claimed standing — and return what the registry holds:
+/// `(licensed, standing)`. The registry's standing is changed only by an admin or the college
+/// feed (`PUT /admin/parties/{id}/standing`), never by a token (DOMAIN §11: a token cannot
+/// raise it); a party seen for the first time starts with its token's claim. A party once
+/// licensed stays licensed whatever a later token omits. Writes only when something changed.
+async fn remember_party(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<(bool, String), Error> {
     let licensed = i64::from(caller.licensed());
-    let standing = match caller.claims.licence_standing.as_deref() {
+    let claimed = match caller.claims.licence_standing.as_deref() {
         Some("good") => "good",
         Some(_) => "not_good",
         None => "",
@@ -497,51 +511,73 @@ async fn remember_party(db: &Db, caller: &Caller, now: DateTime<Utc>) -> Result<
     let name = caller.claims.name.as_deref();
     let practitioner = caller.practitioner();
     let mut conn = db.pool().acquire().await?;
-    let known =
-        sqlx::query("SELECT email, name, licensed, standing, practitioner_number FROM parties WHERE party_id = $1")
-            .bind(&caller.party)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let same = known.as_ref().is_some_and(|r| {
-        r.try_get::<Option<String>, _>(0).ok().flatten().as_deref() == email
-            && r.try_get::<Option<String>, _>(1).ok().flatten().as_deref() == name
-            && r.try_get::<i64, _>(2).ok() == Some(licensed)
-            && r.try_get::<String, _>(3).ok().as_deref() == Some(standing)
-            && r.try_get::<Option<String>, _>(4).ok().flatten().as_deref() == practitioner
-    });
-    if same {
-        return Ok(());
+    let known = sqlx::query(
+        "SELECT email, name, licensed, standing, practitioner_number, claimed_standing FROM parties WHERE party_id = $1",
+    )
+    .bind(&caller.party)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(r) = &known {
+        let held_licensed = r.try_get::<i64, _>(2)?;
+        let held_standing: String = r.try_get(3)?;
+        let same = r.try_get::<Option<String>, _>(0)?.as_deref() == email
+            && r.try_get::<Option<String>, _>(1)?.as_deref() == name
+            && (held_licensed == licensed || held_licensed == 1)
+            && r.try_get::<Option<String>, _>(4)?.as_deref() == practitioner
+            && r.try_get::<String, _>(5)? == claimed;
+        if same {
+            return Ok((held_licensed != 0, held_standing));
+        }
     }
-    let now = timestamp(now);
+    let at = timestamp(now);
     // An upsert: the same party's first requests may arrive together, on several processes.
     let written = sqlx::query(
-        "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (party_id) DO UPDATE SET email = excluded.email, \
-         name = excluded.name, licensed = excluded.licensed, standing = excluded.standing, \
-         practitioner_number = excluded.practitioner_number, updated_at = excluded.updated_at",
+        "INSERT INTO parties (party_id, email, name, licensed, standing, practitioner_number, updated_at, claimed_standing) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $5) ON CONFLICT (party_id) DO UPDATE SET email = excluded.email, \
+         name = excluded.name, licensed = CASE WHEN parties.licensed = 1 THEN 1 ELSE excluded.licensed END, \
+         practitioner_number = excluded.practitioner_number, claimed_standing = excluded.claimed_standing, \
+         updated_at = excluded.updated_at",
     )
     .bind(&caller.party)
     .bind(email)
     .bind(name)
     .bind(licensed)
-    .bind(standing)
+    .bind(claimed)
     .bind(practitioner)
-    .bind(&now)
+    .bind(&at)
     .execute(&mut *conn)
     .await;
     match written {
-        Ok(_) => Ok(()),
-        Err(e) if crate::db::is_unique_violation(&e) => Err(Error::Forbidden(
-            "practitioner_number_taken",
-            "another party already holds this MSP practitioner number".to_owned(),
-        )),
-        Err(e) => Err(e.into()),
+        Ok(_) => {}
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            return Err(Error::Forbidden(
+                "practitioner_number_taken",
+                "another party already holds this MSP practitioner number".to_owned(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
+    if known.is_none() {
+        crate::effects::audit(
+            &mut conn,
+            &caller.who(caller.party_role()),
+            now,
+            "party_registered",
+            &format!("party {}", caller.party),
+            &serde_json::json!({ "licensed": licensed != 0, "standing": claimed, "source": "token" }),
+        )
+        .await?;
+    }
+    let row = sqlx::query("SELECT licensed, standing FROM parties WHERE party_id = $1")
+        .bind(&caller.party)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.try_get::<i64, _>(0)? != 0, row.try_get(1)?))
 }
 
 /// The party directory as pas-core's [`Parties`].
 pub async fn parties(conn: &mut AnyConnection) -> Result<Parties, Error> {
-    let rows = sqlx::query("SELECT party_id, email, licensed, standing FROM parties")
+    let rows = sqlx::query("SELECT party_id, email, licensed, standing, claimed_standing FROM parties")
         .fetch_all(conn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -551,11 +587,13 @@ pub async fn parties(conn: &mut AnyConnection) -> Result<Parties, Error> {
         let email = r.try_get::<Option<String>, _>(1)?.and_then(|e| Email::parse(&e).ok());
         let licensed: i64 = r.try_get(2)?;
         let standing: String = r.try_get(3)?;
+        let claimed: String = r.try_get(4)?;
         out.push(if licensed != 0 {
             Party::licensed(
                 id,
                 email,
-                if standing == "good" {
+                // The more restrictive of the registry's record and the latest token's claim.
+                if standing == "good" && claimed != "not_good" {
                     Standing::Good
                 } else {
                     Standing::NotGood

@@ -696,7 +696,8 @@ pub async fn upload_panel(
     }
     let now = app.clock.now();
     let as_of = options.as_of.unwrap_or_else(|| now.date_naive());
-    let registry = registry(&app.db, as_of).await?;
+    // §8: only this practitioner's rows are reconciled; the others tell the uploader nothing.
+    let registry = registry(&app.db, as_of).await?.only_for(practitioner);
 
     // Stream the body into the validator on a blocking thread, stopping at the size limit.
     let limit = app.settings.max_panel_bytes;
@@ -746,6 +747,8 @@ pub async fn upload_panel(
     let report_json = serde_json::to_value(&report).map_err(internal)?;
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
+    // Rows that did not match the registry wait for a coordinator (DOMAIN §8).
+    super::reviews::queue(&mut tx, &report_id, &id, &report.mismatches, &at).await?;
     let mut attached = 0i64;
     let own = report.practitioners.iter().find(|p| p.practitioner == practitioner);
     for registration_id in own.map_or(&[][..], |p| p.attached.as_slice()) {
