@@ -1,5 +1,6 @@
 //! The public dashboard's figures (pas-core `dashboard`, DOMAIN §11): a worked example and the
-//! invariants — nothing about fewer than 10 persons is ever published, attachments only grow.
+//! invariants — nothing about fewer than 10 persons is ever published, no total minus its
+//! published parts is under 10 (complementary suppression), attachments only grow.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -70,18 +71,48 @@ fn worked_example() {
             ("2026-11-25".to_owned(), Some(13), Some(10)),
         ]
     );
-    let tier2 = &d.by_tier[1];
-    assert_eq!(
-        (tier2.group.as_str(), tier2.on_list, tier2.attached),
-        ("2", None, Some(10))
-    );
-    assert_eq!(tier2.median_days_to_attach, Some(61.0), "1 Sept → 1 Nov");
-    let tier3 = &d.by_tier[2];
-    assert_eq!(tier3.on_list, Some(11));
-    // From 15 October noon to the end of 25 November.
-    assert!((tier3.median_days_waiting.unwrap() - (41.0 + 43_199.0 / 86_400.0)).abs() < 1e-9);
-    let communities: Vec<&str> = d.by_community.iter().map(|c| c.group.as_str()).collect();
-    assert_eq!(communities, ["Nanaimo", "Tofino"]);
+    // DOMAIN §11, complementary suppression: today's 13 are 2 in tier 2 (Nanaimo) and 11 in
+    // tier 3 (Tofino). Showing tier 3's (or Tofino's) 11 next to the total would reveal the
+    // other 2 (total minus parts), so every tier and community count is suppressed, and with
+    // them their medians. The 10 attachments all fall in the 90-day window: tier 2's
+    // `attached` 10 next to the cumulative 10 would prove that nobody was attached before it
+    // (a group of 0), so it is suppressed too.
+    for g in &d.by_tier {
+        assert_eq!((g.on_list, g.attached), (None, None), "tier {}", g.group);
+        assert_eq!((g.median_days_waiting, g.median_days_to_attach), (None, None));
+    }
+    assert!(d.by_community.is_empty(), "groups with no count shown are left out");
+
+    // A busier list: 10 more waiting in each tier, in Comox, and 10 with an offer out. Now
+    // every tier, and every difference between shown figures, counts at least 10.
+    for tier in [Tier::One, Tier::Two, Tier::Three] {
+        for _ in 0..10 {
+            facts.push(fact(at(2026, 11, 2), Status::Waiting, at(2026, 11, 2), tier, "Comox"));
+        }
+    }
+    for _ in 0..10 {
+        facts.push(fact(
+            at(2026, 11, 2),
+            Status::Offered,
+            at(2026, 11, 20),
+            Tier::One,
+            "Comox",
+        ));
+    }
+    let d = dashboard(&facts, as_of, 3, 90);
+    let today = d.timeline.last().unwrap();
+    assert_eq!((today.on_list, today.attached), (Some(53), Some(10)));
+    let on_list: Vec<Option<u64>> = d.by_tier.iter().map(|g| g.on_list).collect();
+    // Tier 1: 20 on the list, 10 of them with an offer out. Tiers 2 (12) and 3 (21) are all
+    // waiting: their `on_list` next to `waiting` by tier (`/stats`, suppressed in the same
+    // table) would show that none of them has an offer out, a group of 0; and hiding one
+    // alone would leave it as 53 − the others. So both go, and 33 persons hide between them.
+    assert_eq!(on_list, [Some(20), None, None]);
+    assert!(d.by_tier[0].median_days_waiting.is_some());
+    assert_eq!(d.by_tier[1].median_days_waiting, None);
+    // Comox shows 40; Tofino's 11 would give away Nanaimo's 2 (53 − 40 − 11).
+    let communities: Vec<(&str, Option<u64>)> = d.by_community.iter().map(|g| (g.group.as_str(), g.on_list)).collect();
+    assert_eq!(communities, [("Comox", Some(40))]);
 }
 
 fn arb_fact() -> impl Strategy<Value = JourneyFacts> {
@@ -129,6 +160,19 @@ proptest! {
         }
         // The last point is today's list: every non-terminal registration.
         let on_list = facts.iter().filter(|f| !f.status.is_terminal() && f.registered_at.date_naive() <= as_of).count() as u64;
-        prop_assert_eq!(d.timeline.last().unwrap().on_list, pas_core::dashboard::public_count(on_list));
+        // (Suppressed as a complement, or shown as it is.)
+        let shown = d.timeline.last().unwrap().on_list;
+        prop_assert!(shown.is_none() || shown == Some(on_list));
+        if on_list < MIN_PUBLIC_GROUP {
+            prop_assert_eq!(shown, None);
+        }
+        // Complementary suppression (DOMAIN §11): no shown total minus its shown parts is under 10.
+        if let Some(total) = shown {
+            let parts: Vec<Option<u64>> = d.by_tier.iter().map(|g| g.on_list).collect();
+            let sum: u64 = parts.iter().flatten().sum();
+            let hidden = parts.iter().filter(|p| p.is_none()).count();
+            prop_assert!(hidden == 0 || total - sum >= MIN_PUBLIC_GROUP);
+            prop_assert!(hidden != 1);
+        }
     }
 }

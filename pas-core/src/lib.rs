@@ -20,6 +20,8 @@
 //!   endorsements and the MOA role (§10), as pure transition functions whose e-mails, SMS and
 //!   audit events are returned as data ([`workflow`]).
 //! * [`registry`]: clinics and provider capacity, whose `open_places` feeds matching.
+//! * [`disclosure`]: complementary suppression of every public figure (§11), which
+//!   [`dashboard`] applies to the dashboard, care gaps, statistics and match runs.
 //! * [`panel`]: streaming panel validation (CSV, FHIR R4) and reconciliation with the
 //!   registry (§8).
 //!
@@ -133,6 +135,7 @@ pub mod contact;
 pub mod csv_input;
 pub mod dashboard;
 pub mod date;
+pub mod disclosure;
 pub mod eligibility;
 pub mod endorsement;
 pub mod error;

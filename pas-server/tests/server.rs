@@ -558,7 +558,8 @@ async fn pages_and_assets_are_served_from_the_binary() {
 }
 
 /// DOMAIN §11 on the public dashboard: figures about fewer than 10 persons are not shown, in the
-/// JSON and therefore in the plots; 10 or more are.
+/// JSON and therefore in the plots; 10 or more are, unless showing them would reveal a smaller
+/// group by difference (complementary suppression).
 #[tokio::test]
 async fn s11_dashboard_shows_only_groups_of_ten_or_more() {
     for db in backends().await {
@@ -581,21 +582,41 @@ async fn s11_dashboard_shows_only_groups_of_ten_or_more() {
             let tier2 = d["figures"]["by_tier"][1].clone();
             if i < 9 {
                 assert_eq!(today["on_list"], Value::Null, "{} persons: suppressed", i + 1);
+                assert_eq!(tier2["on_list"], Value::Null);
                 assert_eq!(tier2["median_days_waiting"], Value::Null);
             } else {
-                assert_eq!(today["on_list"], 10);
-                assert_eq!(tier2["on_list"], 10, "diabetes → tier 2 for all ten");
-                assert!(tier2["median_days_waiting"].is_number());
+                // Diabetes → tier 2 for all ten, in V8W: the list, tier 2 and V8W's waiting are
+                // the same 10 persons. Showing the list next to tier 2 would prove tiers 1 and 3
+                // empty (10 − 10 = 0, a group under 10), so at most one of them shows; the ten
+                // show somewhere, and a median only with its count.
+                assert!(today["on_list"].is_null() || tier2["on_list"].is_null(), "{d}");
+                let gaps = d["care_gaps"].as_array().unwrap();
+                let tens = [
+                    &today["on_list"],
+                    &tier2["on_list"],
+                    &gaps[0]["waiting"],
+                    &gaps[1]["waiting"],
+                ];
+                assert!(tens.iter().any(|v| **v == 10), "{d}");
+                assert!(tens.iter().all(|v| v.is_null() || **v == 10), "{d}");
+                assert_eq!(tier2["median_days_waiting"].is_number(), tier2["on_list"] == 10);
             }
         }
         let (_, _, d) = server.get("/api/v1/dashboard").await;
         assert_eq!(d["figures"]["timeline"].as_array().unwrap().len(), 12);
         let total = d["care_gaps"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(
-            (total["community"].as_str(), total["waiting"].as_u64()),
-            (Some("(all)"), Some(10))
-        );
-        assert_eq!(total["never_clears"], true, "no provider has places");
+        assert_eq!(total["community"], "(all)");
+        // The 10 arrived in the window (monthly demand is shown); months to clear and "never
+        // clears" only with the waiting count they are computed from.
+        assert!(total["monthly_demand"].is_number(), "{total}");
+        match total["waiting"].as_u64() {
+            Some(w) => {
+                assert_eq!(w, 10);
+                assert_eq!(total["never_clears"], true, "no provider has places");
+            }
+            None => assert_eq!(total["never_clears"], Value::Null),
+        }
+        public_figures_resist_attacks(&d, &server.get("/api/v1/stats").await.2);
         for plot in ["/dashboard/timeline.svg", "/dashboard/waits.svg"] {
             let r = reqwest::get(server.url(plot)).await.unwrap();
             assert_eq!(r.headers()["content-type"], "image/svg+xml");
@@ -625,13 +646,276 @@ async fn public_figures_are_computed_at_most_once_per_interval() {
         assert_eq!(stats_again["by_status"]["waiting"], Value::Null);
         server.stop().await;
 
-        // A process with no interval (the tests' default) sees the ten at once.
+        // A process with no interval (the tests' default) sees the ten at once: the 10
+        // arrivals of the window (ten identical persons: showing the list or its tier next to
+        // each other, or `/stats`' waiting next to the list, would reveal that no one is in
+        // tiers 1 and 3, or has an offer out — DOMAIN §11).
         let server = Running::start(&db.url).await;
         let (_, _, d) = server.get("/api/v1/dashboard").await;
-        let today = d["figures"]["timeline"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(today["on_list"], 10, "{d}");
+        let all = d["care_gaps"].as_array().unwrap().last().unwrap().clone();
+        let months = 90.0 / 30.4375;
+        assert_eq!((all["monthly_demand"].as_f64().unwrap() * months).round(), 10.0, "{d}");
         let (_, _, s) = server.get("/api/v1/stats").await;
-        assert_eq!(s["by_status"]["waiting"], 10);
+        public_figures_resist_attacks(&d, &s);
         server.stop().await;
+    }
+}
+
+/// DOMAIN §11, the attacks reported on `/stats` and `/dashboard`, played on a list with small
+/// groups everywhere: tiers of 3 and 14, communities of 17 and 13, 2 persons waiting who are not
+/// eligible, and two households (a family of two waits together).
+#[tokio::test]
+async fn s11_public_figures_resist_complementary_attacks() {
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let phns: Vec<String> = (5_000_000..)
+            .filter_map(pas_core::Phn::from_body)
+            .take(33)
+            .map(|p| p.to_string())
+            .collect();
+        let mut next = phns.iter();
+        let mut register = async |needs: &str, postal: &str, eligible: bool| {
+            let mut m = member("self", next.next().unwrap(), "1990-01-01");
+            m["needs"] = json!(needs);
+            m["postal_code"] = json!(postal);
+            if !eligible {
+                m["msp_coverage"] = json!(false);
+            }
+            let (status, _, body) = server.post("/api/v1/households", &json!({ "members": [m] })).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        };
+        // Victoria (V8W): 14 in tier 2, 3 in tier 1. Esquimalt (V9A): 11 in tier 3, and 2 who
+        // are not eligible (MSP) but stored as waiting.
+        for _ in 0..14 {
+            register("diabetes", "V8W 1P6", true).await;
+        }
+        for _ in 0..3 {
+            register("pregnant_postpartum", "V8W 1P6", true).await;
+        }
+        for _ in 0..11 {
+            register("", "V9A 3B5", true).await;
+        }
+        for _ in 0..2 {
+            register("", "V9A 3B5", false).await;
+        }
+        let (_, _, d) = server.get("/api/v1/dashboard").await;
+        let (_, _, s) = server.get("/api/v1/stats").await;
+        public_figures_resist_attacks(&d, &s);
+        // The two reported attacks, in this data: waiting 30 by tier 3, 14, 13 shows no tier
+        // whose partner could be subtracted, and no rate without both its counts.
+        let tiers: Vec<&Value> = ["1", "2", "3"].iter().map(|t| &s["waiting_by_tier"][t]).collect();
+        assert_eq!(tiers[0], &Value::Null, "3 < 10: {s}");
+        assert!(
+            tiers[1].is_null() || tiers[2].is_null() || s["by_status"]["waiting"].is_null(),
+            "{s}"
+        );
+        server.stop().await;
+    }
+}
+
+/// Plays the reader of DOMAIN §11 on the two public documents: every count shown is ≥ 10; no
+/// shown total minus its shown parts is under 10 (nor a single hidden part recoverable); no
+/// hidden total is the sum of shown parts; no difference between two shown figures that counts
+/// a group (a month's attachments, the persons on the list but not waiting, the unmatched) is
+/// under 10; rates only with both counts.
+fn public_figures_resist_attacks(d: &Value, s: &Value) {
+    let n = |v: &Value| v.as_u64();
+    let mut all_counts: Vec<(String, u64)> = Vec::new();
+    fn walk(path: &str, v: &Value, out: &mut Vec<(String, u64)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if ![
+                        "accepting_providers",
+                        "open_places",
+                        "match_runs",
+                        "justified_envy_pairs",
+                        "wasted_places",
+                    ]
+                    .contains(&k.as_str())
+                    {
+                        walk(&format!("{path}.{k}"), x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| walk(&format!("{path}[{i}]"), x, out)),
+            Value::Number(x) if x.is_u64() => out.push((path.to_owned(), x.as_u64().unwrap())),
+            _ => {}
+        }
+    }
+    walk("dashboard", &d["figures"], &mut all_counts);
+    walk("gaps", &d["care_gaps"], &mut all_counts);
+    walk("stats", s, &mut all_counts);
+    for (path, v) in &all_counts {
+        assert!(*v >= 10, "{path} = {v} is a group under 10");
+    }
+    // total = Σ parts, as a reader knows from the definitions.
+    let relation = |what: &str, total: Option<u64>, parts: &[Option<u64>]| {
+        let shown: u64 = parts.iter().flatten().sum();
+        let hidden = parts.iter().filter(|p| p.is_none()).count();
+        match total {
+            Some(t) if hidden > 0 => {
+                assert!(hidden >= 2, "{what}: one hidden part = {t} − {shown}");
+                assert!(t - shown >= 10, "{what}: the hidden parts hold {t} − {shown} < 10");
+            }
+            None => assert!(hidden > 0 || parts.is_empty(), "{what}: the hidden total is {shown}"),
+            _ => {}
+        }
+    };
+    // a − b counts a group (0 is a group under 10 too).
+    let difference = |what: &str, a: Option<u64>, b: Option<u64>, zero_by_definition: bool| {
+        if let (Some(a), Some(b)) = (a, b) {
+            let diff = a - b;
+            assert!(
+                diff >= 10 || (zero_by_definition && diff == 0),
+                "{what}: {a} − {b} = {diff}"
+            );
+        }
+    };
+    let timeline = d["figures"]["timeline"].as_array().unwrap();
+    let today = timeline.last().unwrap();
+    let on_now = n(&today["on_list"]);
+    let by_tier: Vec<&Value> = d["figures"]["by_tier"].as_array().unwrap().iter().collect();
+    let gaps = d["care_gaps"].as_array().unwrap();
+    let (all, rows) = gaps.split_last().unwrap();
+    // The dashboard's communities: one per care-gap row (a missing one is all hidden).
+    let community = |name: &str| {
+        d["figures"]["by_community"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["group"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    relation(
+        "on the list by tier",
+        on_now,
+        &by_tier.iter().map(|g| n(&g["on_list"])).collect::<Vec<_>>(),
+    );
+    relation(
+        "on the list by community",
+        on_now,
+        &rows
+            .iter()
+            .map(|r| n(&community(r["community"].as_str().unwrap())["on_list"]))
+            .collect::<Vec<_>>(),
+    );
+    let status = |k: &str| n(&s["by_status"][k]);
+    relation(
+        "on the list by status",
+        on_now,
+        &["waiting", "offered", "accepted", "inactive"].map(status),
+    );
+    let attached_now = n(&today["attached"]);
+    if let (Some(a), Some(b)) = (attached_now, status("attached")) {
+        assert_eq!(a, b);
+    }
+    let waiting_by_tier: Vec<Option<u64>> = ["1", "2", "3"].iter().map(|t| n(&s["waiting_by_tier"][t])).collect();
+    relation("waiting by tier", status("waiting"), &waiting_by_tier);
+    for (t, w) in waiting_by_tier.iter().enumerate() {
+        difference("on the list, not waiting", n(&by_tier[t]["on_list"]), *w, false);
+        difference("waiting, not eligible", *w, n(&all["waiting_by_tier"][t]), false);
+    }
+    // The window's attachments, by tier and by community: two breakdowns of one total.
+    let att_tiers: Vec<Option<u64>> = by_tier.iter().map(|g| n(&g["attached"])).collect();
+    let att_communities: Vec<Option<u64>> = rows
+        .iter()
+        .map(|r| n(&community(r["community"].as_str().unwrap())["attached"]))
+        .collect();
+    for (one, other) in [(&att_tiers, &att_communities), (&att_communities, &att_tiers)] {
+        if one.iter().all(Option::is_some) {
+            relation("attachments in the window", Some(one.iter().flatten().sum()), other);
+        }
+    }
+    // Consecutive shown cumulative points: the months between hold ≥ 10 attachments.
+    let shown: Vec<u64> = timeline.iter().filter_map(|p| n(&p["attached"])).collect();
+    for w in shown.windows(2) {
+        difference("attachments between shown month ends", Some(w[1]), Some(w[0]), false);
+    }
+    // Care gaps: each row's tiers, and (all) as the sum of the rows.
+    for g in gaps {
+        let what = format!("{} waiting by tier", g["community"]);
+        relation(
+            &what,
+            n(&g["waiting"]),
+            &(0..3).map(|t| n(&g["waiting_by_tier"][t])).collect::<Vec<_>>(),
+        );
+        let c = community(g["community"].as_str().unwrap());
+        if !c.is_null() {
+            difference(
+                "a community's list, not waiting",
+                n(&c["on_list"]),
+                n(&g["waiting"]),
+                false,
+            );
+        }
+        if g["waiting"].is_null() || g["monthly_demand"].is_null() {
+            assert_eq!(
+                (&g["months_to_clear"], &g["never_clears"]),
+                (&Value::Null, &Value::Null),
+                "{g}"
+            );
+        }
+    }
+    // monthly_demand × months is the window's arrivals, a count like any other.
+    let arrivals = |g: &Value| {
+        g["monthly_demand"]
+            .as_f64()
+            .map(|m| (m * 90.0 / 30.4375).round() as u64)
+    };
+    for g in gaps {
+        assert!(arrivals(g).is_none_or(|a| a >= 10), "{g}: arrivals under 10");
+    }
+    relation(
+        "(all) arrivals",
+        arrivals(all),
+        &rows.iter().map(arrivals).collect::<Vec<_>>(),
+    );
+    relation(
+        "(all) waiting",
+        n(&all["waiting"]),
+        &rows.iter().map(|r| n(&r["waiting"])).collect::<Vec<_>>(),
+    );
+    for t in 0..3 {
+        relation(
+            "(all) by tier",
+            n(&all["waiting_by_tier"][t]),
+            &rows.iter().map(|r| n(&r["waiting_by_tier"][t])).collect::<Vec<_>>(),
+        );
+    }
+    // The last run: persons and matched, per tier; rates only with both counts; the
+    // unmatched (persons − matched) are a group.
+    if let Some(run) = s["last_run"].as_object() {
+        let tiers = run["by_tier"].as_array().unwrap();
+        relation(
+            "run persons by tier",
+            n(&run["persons"]),
+            &tiers.iter().map(|t| n(&t["persons"])).collect::<Vec<_>>(),
+        );
+        relation(
+            "run matched by tier",
+            n(&run["matched_persons"]),
+            &tiers.iter().map(|t| n(&t["matched"])).collect::<Vec<_>>(),
+        );
+        difference("unmatched", n(&run["persons"]), n(&run["matched_persons"]), false);
+        assert_eq!(
+            run["match_rate"].is_null(),
+            run["persons"].is_null() || run["matched_persons"].is_null()
+        );
+        for t in tiers {
+            difference("unmatched in a tier", n(&t["persons"]), n(&t["matched"]), false);
+            assert_eq!(
+                t["match_rate"].is_null(),
+                t["persons"].is_null() || t["matched"].is_null(),
+                "{t}"
+            );
+            if t["matched"].is_null() {
+                assert_eq!(t["median_wait_days"], Value::Null);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Public statistics (aggregates of ≥ 10 persons only, DOMAIN §11) and the admin views:
-//! outbox, audit trail, party standing, and running the daily timer on demand.
+//! Public statistics (aggregates of ≥ 10 persons only, with complementary suppression, DOMAIN
+//! §11: pas-core's `disclosure`) and the admin views: outbox, audit trail, party standing, and
+//! running the daily timer on demand.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use super::{App, Caller, Page, internal, timestamp};
 use crate::effects;
 use crate::error::{Error, Problem};
 
-use pas_core::dashboard::{MIN_PUBLIC_GROUP, public_count};
+use pas_core::dashboard::public_run;
 
 /// Figures about the last match run.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -29,30 +30,34 @@ pub struct RunFigures {
     pub as_of: String,
     /// The independent verifier found no justified envy, split family, waste or overfill.
     pub fair: bool,
-    /// Persons in the run (suppressed under 10).
+    /// Persons in the run (`null` when suppressed: under 10, or to protect another figure).
     pub persons: Option<u64>,
-    /// Persons matched (suppressed under 10).
+    /// Persons matched (`null` when suppressed; the unmatched are protected too).
     pub matched_persons: Option<u64>,
-    /// matched / persons, when both are shown.
+    /// matched / persons, only when both are shown.
     pub match_rate: Option<f64>,
     /// Justified-envy pairs (0 in a fair run).
     pub justified_envy_pairs: u64,
     /// Places left empty that someone unmatched could have taken (0 in a fair run).
     pub wasted_places: u64,
-    /// Per tier: persons, matched, match rate, median wait of the matched (groups under 10
-    /// persons left out).
+    /// Tiers 1–3, each present: `tier`, `persons`, `matched`, `match_rate` (only when both
+    /// counts are shown) and `median_wait_days` of the matched (only when `matched` is shown);
+    /// suppressed figures are `null`.
     #[schema(value_type = Vec<Object>)]
     pub by_tier: Vec<serde_json::Value>,
 }
 
-/// Public statistics (recomputed at most once per `--public-cache-secs`).
+/// Public statistics (recomputed at most once per `--public-cache-secs`). Registrations by
+/// status and waiting by tier are suppressed in one table with the dashboard's figures (they
+/// are the same snapshot), so that no difference between the two pages reveals a small group.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Stats {
     /// When computed (RFC 3339 UTC).
     pub computed_at: String,
-    /// Registrations per journey status (a status with fewer than 10 is `null`).
+    /// Registrations per journey status (`null` when suppressed: under 10, 0 included, or to
+    /// protect another figure).
     pub by_status: BTreeMap<String, Option<u64>>,
-    /// Waiting persons per priority tier (`1`–`3`; under 10 is `null`).
+    /// Waiting persons per priority tier (`1`–`3`; `null` when suppressed).
     pub waiting_by_tier: BTreeMap<String, Option<u64>>,
     /// Providers accepting new patients (with capacity set and accepting).
     pub accepting_providers: u64,
@@ -75,38 +80,10 @@ pub async fn stats(State(app): State<App>) -> Result<Json<Arc<Stats>>, Error> {
 
 async fn compute_stats(app: &App) -> Result<Stats, Error> {
     let pool = app.db.pool();
-    let mut by_status = BTreeMap::new();
-    for s in pas_core::Status::ALL {
-        by_status.insert(s.code().to_owned(), None);
-    }
-    for r in sqlx::query("SELECT status, COUNT(*) FROM registrations GROUP BY status")
-        .fetch_all(pool)
-        .await?
-    {
-        let status: String = r.try_get(0)?;
-        let n: i64 = r.try_get(1)?;
-        by_status.insert(status, public_count(u64::try_from(n).unwrap_or(0)));
-    }
-    let as_of = app.clock.now().date_naive();
-    let mut tiers = [0u64; 3];
-    let waiting = {
-        let mut conn = pool.acquire().await?;
-        crate::db::registrations_with_status(&mut conn, &["waiting"]).await?
-    };
-    for stored in &waiting {
-        let Ok((_, Some(reg))) = stored.validated(as_of) else {
-            continue;
-        };
-        let t = reg.assess(as_of).tier as usize;
-        if let Some(slot) = tiers.get_mut(t.saturating_sub(1)) {
-            *slot += 1;
-        }
-    }
-    let waiting_by_tier = tiers
-        .iter()
-        .enumerate()
-        .map(|(i, n)| ((i + 1).to_string(), public_count(*n)))
-        .collect();
+    // The dashboard's snapshot: its table holds these figures too.
+    let view = super::dashboard::cached(app).await?;
+    let by_status = view.registrations.by_status.clone();
+    let waiting_by_tier = view.registrations.waiting_by_tier.clone();
     let mut accepting = 0u64;
     for r in sqlx::query("SELECT provider_id, capacity FROM providers WHERE capacity IS NOT NULL")
         .fetch_all(pool)
@@ -124,32 +101,27 @@ async fn compute_stats(app: &App) -> Result<Stats, Error> {
     let last_run = match super::matching::run(app, "latest", &super::Scope::Province).await? {
         Some(run) => {
             let report = super::matching::typed_report(&run).ok_or_else(|| internal("stored report"))?;
-            let persons = public_count(report.counts.persons);
-            let matched = public_count(report.counts.matched_persons);
+            let public = public_run(&report);
             Some(RunFigures {
                 created_at: run.created_at.clone(),
                 region: run.region.clone(),
                 as_of: run.as_of.to_string(),
                 fair: run.fair,
-                persons,
-                matched_persons: matched,
-                match_rate: match (persons, matched) {
-                    (Some(p), Some(m)) => Some(m as f64 / p as f64),
-                    _ => None,
-                },
+                persons: public.persons,
+                matched_persons: public.matched_persons,
+                match_rate: public.match_rate,
                 justified_envy_pairs: report.justified_envy_pairs,
                 wasted_places: report.wasted_places,
-                by_tier: report
+                by_tier: public
                     .by_tier
                     .iter()
-                    .filter(|b| b.persons >= MIN_PUBLIC_GROUP)
                     .map(|b| {
                         json!({
-                            "tier": b.group,
+                            "tier": b.tier,
                             "persons": b.persons,
-                            "matched": public_count(b.matched),
+                            "matched": b.matched,
                             "match_rate": b.match_rate,
-                            "median_wait_days": if b.matched >= MIN_PUBLIC_GROUP { b.median_wait_days } else { None },
+                            "median_wait_days": b.median_wait_days,
                         })
                     })
                     .collect(),

@@ -1,15 +1,19 @@
 //! The public dashboard (issue 10): pas-core's `dashboard` and `gaps` figures over the stored
 //! registrations and providers, as JSON and as server-rendered SVG plots (plotters). Every
-//! figure about persons obeys DOMAIN §11 (groups under 10 are not shown) because pas-core
-//! suppresses it before it reaches this module.
+//! figure about persons obeys DOMAIN §11 (groups under 10 are not shown, with complementary
+//! suppression) because pas-core suppresses it before it reaches this module: the dashboard,
+//! the care gaps and `/stats`' registrations by status and waiting by tier go through one
+//! table (`pas_core::dashboard::public_figures`), so that no difference between them reveals a
+//! small group; `/stats` reads them from this module's snapshot.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, dashboard};
+use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, public_figures};
 use pas_core::gaps::{GapOptions, care_gaps};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,13 +34,25 @@ pub struct DashboardView {
     /// `--public-cache-secs` (default 60).
     pub computed_at: String,
     /// pas-core's dashboard: on the list and attached per month end, median waits by tier and
-    /// community (groups under 10 persons are `null` or left out).
+    /// community (suppressed figures are `null`; a community with no count shown is left out).
     #[schema(value_type = Object)]
     pub figures: Dashboard,
     /// Care gaps per community and `(all)`: waiting by tier against accepting providers and
-    /// open places, monthly demand, months to clear (person figures under 10 are `null`).
+    /// open places, monthly demand, months to clear (suppressed person figures are `null`).
     #[schema(value_type = Vec<Object>)]
     pub care_gaps: Vec<PublicGap>,
+    /// `/stats`' figures from the same table (not part of this response).
+    #[serde(skip)]
+    pub(crate) registrations: Registrations,
+}
+
+/// Registrations by status and waiting by tier, suppressed with the dashboard.
+#[derive(Debug, Default)]
+pub(crate) struct Registrations {
+    /// By status code, every status present.
+    pub(crate) by_status: BTreeMap<String, Option<u64>>,
+    /// By tier (`1`–`3`).
+    pub(crate) waiting_by_tier: BTreeMap<String, Option<u64>>,
 }
 
 async fn compute(app: &App) -> Result<DashboardView, Error> {
@@ -61,10 +77,22 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     }
     let providers = super::matching::match_providers(&mut conn).await?;
     let gaps = care_gaps(&registrations, &providers, &GapOptions::new(as_of));
+    let public = public_figures(&facts, &gaps, as_of, MONTHS, WINDOW_DAYS);
     Ok(DashboardView {
         computed_at: timestamp(now),
-        figures: dashboard(&facts, as_of, MONTHS, WINDOW_DAYS),
-        care_gaps: gaps.iter().map(PublicGap::from).collect(),
+        figures: public.dashboard,
+        care_gaps: public.care_gaps,
+        registrations: Registrations {
+            by_status: public
+                .by_status
+                .iter()
+                .map(|(s, n)| (s.code().to_owned(), *n))
+                .collect(),
+            waiting_by_tier: (1..)
+                .zip(public.waiting_by_tier)
+                .map(|(t, n): (u8, _)| (t.to_string(), n))
+                .collect(),
+        },
     })
 }
 
@@ -80,7 +108,7 @@ pub async fn figures(State(app): State<App>) -> Result<Json<Arc<DashboardView>>,
 }
 
 /// The figures, recomputed at most once per `--public-cache-secs` ([`crate::cache`]).
-async fn cached(app: &App) -> Result<Arc<DashboardView>, Error> {
+pub(crate) async fn cached(app: &App) -> Result<Arc<DashboardView>, Error> {
     app.public.dashboard.get_or_try(|| compute(app)).await
 }
 
@@ -177,7 +205,7 @@ fn timeline(d: &Dashboard) -> Drawn {
             .draw()?;
         if top == 0 {
             root.draw(&Text::new(
-                "Fewer than 10 persons: not shown",
+                "Not shown: it would reveal a group under 10",
                 (250, 170),
                 (FONT, 15).into_font(),
             ))?;
