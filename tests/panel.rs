@@ -411,3 +411,43 @@ proptest! {
         prop_assert_eq!(r.practitioners.iter().map(|p| p.accepted).sum::<u64>(), r.accepted);
     }
 }
+
+/// A report's size is bounded whatever the file holds (issue 19): at most
+/// `MAX_LISTED_PER_CODE` findings of one code are listed, the rest counted in `omitted`, and
+/// the counts stay exact.
+#[test]
+fn s8_a_file_of_bad_rows_gives_a_bounded_report_with_exact_counts() {
+    use pas_core::panel::MAX_LISTED_PER_CODE;
+    let rows = 30_000usize;
+    let mut data = String::from(HEADER);
+    for i in 0..rows {
+        // An invalid PHN, an invalid birth date and a missing last visit on every row; and every
+        // tenth row a duplicate of a valid one.
+        if i % 10 == 0 {
+            data.push('\n');
+            data.push_str(&row("A1234", &phn(0).to_string(), "1980-01-01", "2026-01-01"));
+        } else {
+            data.push_str("\nA1234,12345,Lee,Jo,19800101,,,");
+        }
+    }
+    let r = validate(data.as_bytes(), None);
+    assert_eq!(r.rows, rows as u64);
+    let listed = |code: ErrorCode| r.errors.iter().chain(&r.warnings).filter(|f| f.code == code).count() as u64;
+    for code in [
+        ErrorCode::InvalidPhn,
+        ErrorCode::InvalidBirthDate,
+        ErrorCode::DuplicateInPanel,
+    ] {
+        assert_eq!(listed(code), MAX_LISTED_PER_CODE, "{code:?}");
+    }
+    assert_eq!(r.count(ErrorCode::InvalidPhn), rows - rows / 10);
+    assert_eq!(r.count(ErrorCode::InvalidBirthDate), rows - rows / 10);
+    assert_eq!(r.count(ErrorCode::DuplicateInPanel), rows / 10 - 1);
+    assert_eq!(
+        r.omitted[&ErrorCode::InvalidPhn],
+        (rows - rows / 10) as u64 - MAX_LISTED_PER_CODE
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(json.len() < 600_000, "{} bytes", json.len());
+    assert!(json.contains("\"omitted\":{"), "the JSON says what was left out");
+}

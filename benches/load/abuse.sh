@@ -7,7 +7,8 @@
 #   - PAS_ABUSE_IDLE (2,000) connections that never send a request (slowloris).
 # Measured alongside: wrk on /healthz and wrk registering valid households, each request from
 # its own client address. Prints one RESULT line per wrk and a verdict; loopback only; stops by
-# itself after PAS_ABUSE_SECONDS (20). Not part of CI.
+# itself after PAS_ABUSE_SECONDS (20). PAS_ABUSE_ATTACKS=0 measures the same normal traffic
+# without the attacks (the baseline). Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -42,6 +43,12 @@ victim="$(curl -fsS -X POST -H 'content-type: application/json' \
     python3 -c 'import json,sys; print(json.load(sys.stdin)["household_id"])')"
 tail -n +2 "$work/bodies.jsonl" > "$work/rest.jsonl"
 
+attacks="${PAS_ABUSE_ATTACKS:-1}"
+if [[ "$attacks" == 0 ]]; then
+    echo "== baseline: no attacks; ${seconds}s"
+    : > "$work/huge.txt"
+    : > "$work/guess.txt"
+else
 echo "== attacks: 262 KB households, birth-date guessing, $idle idle connections; ${seconds}s"
 python3 - "$base" "$idle" "$((seconds + 5))" << 'PY' &
 import asyncio, sys
@@ -62,11 +69,15 @@ asyncio.run(main())
 PY
 MODE=huge wrk -t1 -c4 -d"${seconds}s" -s "$here/abuse.lua" "$base" > "$work/huge.txt" 2>&1 &
 MODE=guess VICTIM="$victim" wrk -t1 -c4 -d"${seconds}s" -s "$here/abuse.lua" "$base" > "$work/guess.txt" 2>&1 &
+fi
 sleep 2
 MODE=health wrk -t1 -c2 -d"$((seconds - 4))s" --latency -s "$here/abuse.lua" "$base" > "$work/health.txt" 2>&1 &
+measured=($!)
 MODE=register WRK_THREADS=1 BODIES="$work/rest.jsonl" wrk -t1 -c2 -d"$((seconds - 4))s" --latency \
     -s "$here/abuse.lua" "$base" > "$work/register.txt" 2>&1 &
-wait $(jobs -p | tail -n 4)
+measured+=($!)
+wait "${measured[@]}"
+sleep 4 # the attacks end too
 grep -h RESULT "$work"/{huge,guess,health,register}.txt
 rss="$(ps -o rss= -p "$server_pid")"
 echo "server RSS after the attacks: $((rss / 1024)) MiB"

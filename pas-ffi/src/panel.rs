@@ -158,6 +158,9 @@ pub struct PanelReport {
     /// Notes about the inputs, without PHI: ignored extra columns, the registry's size and
     /// rows left out of it, inactive FHIR members.
     pub notes: Vec<String>,
+    /// Findings not listed, by code: a report lists at most 1,000 findings of one code (errors,
+    /// warnings, conflicts, mismatches) and counts the rest here.
+    pub omitted: std::collections::HashMap<String, u64>,
     /// The §8 report exactly as `pas validate-panel` writes it (pretty JSON, PHNs masked), for
     /// vendors who store it.
     pub report_json: String,
@@ -242,6 +245,7 @@ fn report_out(r: &core::PanelReport, notes: Vec<String>) -> Result<PanelReport, 
             })
             .collect(),
         notes,
+        omitted: r.omitted.iter().map(|(c, n)| (c.as_str().to_owned(), *n)).collect(),
         report_json,
     })
 }

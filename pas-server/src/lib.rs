@@ -43,6 +43,17 @@ pub const MAX_JSON_BYTES: usize = 256 * 1024;
 /// field may be, stay under 40 KiB.
 pub const MAX_HOUSEHOLD_BYTES: usize = 64 * 1024;
 
+/// The default largest panel upload, in MiB. A practitioner's panel of 3,000 patients is about
+/// 300 KB of CSV; a clinic-wide EMR export of 100,000 rows about 10 MB. 128 MiB leaves room
+/// for a health authority's bulk file while an upload stays bounded: CSV is streamed and its
+/// report capped, so memory does not grow with it.
+pub const DEFAULT_MAX_PANEL_MIB: u64 = 128;
+
+/// The largest FHIR panel: a FHIR document is read whole before it is checked (about five
+/// times its size in memory), so it has its own, smaller limit — 20,000 patients at about
+/// 1.5 KB each. Larger panels go as CSV, or in several uploads.
+pub const MAX_FHIR_PANEL_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The largest patient proof, token or link request.
 pub const MAX_PROOF_BYTES: usize = 4 * 1024;
 
@@ -84,7 +95,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults over `database_url`: no login, links valid 30 days, panels up to 512 MiB.
+    /// Defaults over `database_url`: no login, links valid 30 days, panels up to
+    /// [`DEFAULT_MAX_PANEL_MIB`] (FHIR up to [`MAX_FHIR_PANEL_BYTES`]).
     pub fn new(database_url: &str) -> Self {
         Self {
             database_url: database_url.to_owned(),
@@ -93,7 +105,7 @@ impl Config {
             public_url: None,
             smtp: None,
             link_days: 30,
-            max_panel_bytes: 512 * 1024 * 1024,
+            max_panel_bytes: DEFAULT_MAX_PANEL_MIB * 1024 * 1024,
             background: true,
             regions: pas_core::region::RegionMap::bc_health_authorities(),
             public_cache: std::time::Duration::from_secs(60),

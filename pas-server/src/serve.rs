@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, default_value_t = 30)]
     link_days: i64,
     /// Largest panel upload in MiB.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = pas_server::DEFAULT_MAX_PANEL_MIB)]
     max_panel_mib: u64,
     /// Health-authority regions: a CSV `prefix,region` (longest postal-code prefix wins) instead
     /// of the built-in map of BC's five regional health authorities (`pas regions` prints it).

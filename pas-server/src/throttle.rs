@@ -102,6 +102,29 @@ pub struct Throttle {
     limits: Limits,
     public: Keyed<IpAddr>,
     mail: Keyed<String>,
+    /// Panel uploads being validated: at most [`UPLOADS_AT_ONCE`] in the process, one per
+    /// provider.
+    upload_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    uploading: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+/// Panel uploads validated at once by one process (each streams its file; the others wait).
+pub const UPLOADS_AT_ONCE: usize = 2;
+
+/// A panel upload in progress; dropping it frees the provider and the slot.
+#[derive(Debug)]
+pub struct Uploading {
+    provider: String,
+    uploading: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Uploading {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.uploading.lock() {
+            set.remove(&self.provider);
+        }
+    }
 }
 
 impl std::fmt::Debug for Throttle {
@@ -119,6 +142,8 @@ impl Throttle {
             limits,
             public: Keyed::new(limits.public_per_minute, Duration::from_secs(60), "rate_limited"),
             mail: Keyed::new(limits.mail_per_hour, Duration::from_secs(3600), "rate_limited"),
+            upload_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
+            uploading: std::sync::Arc::default(),
         }
     }
 
@@ -130,6 +155,34 @@ impl Throttle {
     /// One request of `client` to a public or patient route.
     pub fn public(&self, client: ClientAddr) -> Result<(), Error> {
         self.public.check(&client.0)
+    }
+
+    /// Start a panel upload for `provider`: `429 upload_in_progress` while one of theirs is
+    /// still being validated; otherwise waits for one of the process's upload slots.
+    pub async fn upload(&self, provider: &str) -> Result<Uploading, Error> {
+        {
+            let mut set = self
+                .uploading
+                .lock()
+                .map_err(|_| Error::Internal("upload registry poisoned".to_owned()))?;
+            if !set.insert(provider.to_owned()) {
+                return Err(Error::TooMany("upload_in_progress", 30));
+            }
+        }
+        let guard_without_slot = Uploading2 {
+            provider: provider.to_owned(),
+            uploading: std::sync::Arc::clone(&self.uploading),
+        };
+        let slot = std::sync::Arc::clone(&self.upload_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("upload slots closed".to_owned()))?;
+        let provider = guard_without_slot.take();
+        Ok(Uploading {
+            provider,
+            uploading: std::sync::Arc::clone(&self.uploading),
+            _slot: slot,
+        })
     }
 
     /// One e-mail-sending operation by `sender` (a party id, or a client address).
@@ -189,6 +242,30 @@ impl FromRequestParts<crate::api::App> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, app: &crate::api::App) -> Result<Self, Self::Rejection> {
         Ok(Self::of(parts, app.settings.trust_forwarded_for))
+    }
+}
+
+/// Frees a provider's upload mark if the wait for a slot is abandoned (the request dropped).
+struct Uploading2 {
+    provider: String,
+    uploading: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Uploading2 {
+    /// Hand the mark over to an [`Uploading`].
+    fn take(mut self) -> String {
+        std::mem::take(&mut self.provider)
+    }
+}
+
+impl Drop for Uploading2 {
+    fn drop(&mut self) {
+        if self.provider.is_empty() {
+            return;
+        }
+        if let Ok(mut set) = self.uploading.lock() {
+            set.remove(&self.provider);
+        }
     }
 }
 

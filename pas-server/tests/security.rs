@@ -721,3 +721,91 @@ async fn s9_a_claim_reveals_nothing_and_takes_no_one_elses_patient() {
         s.stop().await;
     }
 }
+
+/// The peak resident memory of process `pid`, in MiB (Linux).
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kb / 1024
+}
+
+/// Finding (issue 19): a 20 MB CSV of bad rows took 62 s and about 21 GB of memory, then a 500;
+/// a 100 MB CSV of duplicate rows got the server killed by the OOM killer. Now 100 MB of either
+/// is a normal report — at most 1,000 findings of a code listed, the rest counted — and the
+/// server's peak memory stays under 300 MB (measured on the `pas serve` process itself).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s8_a_100_mb_panel_upload_is_bounded() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("pas.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pas"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--dev-login", "--database-url", &db])
+        .args(["--test-clock", support::NOW])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid = child.id();
+    let _server = support::KillOnDrop(child);
+    let base = line.trim().strip_prefix("pas: listening on ").unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let token = client
+        .post(format!("{base}/dev/login"))
+        .json(&json!({ "persona": "physician" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let size = 100 * 1024 * 1024;
+    for (kind, row) in [
+        ("bad rows", "D0001,12345,Lee,Jo,19800101,,,\n"),
+        (
+            "duplicate rows",
+            "D0001,9698658215,Lee,Jo,1980-01-01,female,V8W 1P6,2026-01-01\n",
+        ),
+    ] {
+        let rows = size / row.len();
+        let mut body = String::with_capacity(PANEL_HEADER.len() + size);
+        body.push_str(PANEL_HEADER);
+        for _ in 0..rows {
+            body.push_str(row);
+        }
+        let r = client
+            .post(format!("{base}/api/v1/providers/D0001/panel"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{kind}");
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["report"]["rows"], rows as u64, "{kind}");
+        let listed = report["report"]["errors"].as_array().unwrap().len();
+        assert!(listed <= 3 * 1000, "{kind}: {listed} errors listed");
+        assert!(report["report"]["omitted"].is_object(), "{kind}: the rest is counted");
+        let peak = peak_rss_mib(pid);
+        assert!(peak < 300, "{kind}: peak RSS {peak} MiB");
+        eprintln!("{kind}: {rows} rows, peak RSS of pas serve {peak} MiB");
+    }
+}

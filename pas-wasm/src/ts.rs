@@ -689,6 +689,10 @@ pub struct PanelReport {
     pub attached: Vec<String>,
     /// The file per practitioner, in order of their first accepted row.
     pub practitioners: Vec<PanelPractitioner>,
+    /// Findings not listed (more than 1,000 of one code), by code; absent when none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[tsify(optional)]
+    pub omitted: std::collections::BTreeMap<String, u64>,
 }
 
 /// One practitioner's part of a panel file.

@@ -1,5 +1,7 @@
 //! The §8 row rules and the report they accumulate.
 
+use std::collections::BTreeMap;
+
 use chrono::{Months, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -279,7 +281,18 @@ pub struct PanelReport {
     /// practitioners' panels (a clinic's EMR export), and each panel's size and attachments are
     /// its own practitioner's. (An addition to §8's report.)
     pub practitioners: Vec<PractitionerPanel>,
+    /// Findings not listed, by code: a report lists at most [`MAX_LISTED_PER_CODE`] errors,
+    /// warnings, conflicts or mismatches of one code and counts the rest here, so its size is
+    /// bounded whatever the file holds. (An addition to §8's report; absent when nothing was
+    /// left out.)
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub omitted: BTreeMap<ErrorCode, u64>,
 }
+
+/// The most findings of one code a [`PanelReport`] lists (the rest are counted in `omitted`).
+/// A real panel's problems show in far fewer; a file of a million bad rows yields a report of
+/// a few hundred kilobytes instead of hundreds of megabytes.
+pub const MAX_LISTED_PER_CODE: u64 = 1_000;
 
 /// One practitioner's part of a panel file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -294,13 +307,31 @@ pub struct PractitionerPanel {
 }
 
 impl PanelReport {
-    /// How many findings have `code` (errors and warnings).
+    /// How many findings have `code` (errors and warnings, listed or omitted).
     pub fn count(&self, code: ErrorCode) -> usize {
-        self.errors
+        let listed = self
+            .errors
             .iter()
             .chain(&self.warnings)
             .filter(|f| f.code == code)
-            .count()
+            .count();
+        let omitted = match code {
+            ErrorCode::PanelConflict | ErrorCode::DemographicMismatch => 0,
+            c => usize::try_from(self.omitted.get(&c).copied().unwrap_or(0)).unwrap_or(usize::MAX),
+        };
+        listed + omitted
+    }
+
+    /// Whether one more finding of `code` may be listed; if not, it is counted as omitted.
+    fn may_list(&mut self, listed: &mut FxHashMap<ErrorCode, u64>, code: ErrorCode) -> bool {
+        let n = listed.entry(code).or_insert(0);
+        if *n < MAX_LISTED_PER_CODE {
+            *n += 1;
+            true
+        } else {
+            *self.omitted.entry(code).or_insert(0) += 1;
+            false
+        }
     }
 }
 
@@ -334,6 +365,8 @@ pub struct PanelCheck<'r> {
     report: PanelReport,
     /// Error findings of the current row, before we know whether it is a duplicate.
     row_errors: usize,
+    /// Findings listed so far, by code (at most [`MAX_LISTED_PER_CODE`] each).
+    listed: FxHashMap<ErrorCode, u64>,
 }
 
 impl fmt::Debug for PanelCheck<'_> {
@@ -385,6 +418,7 @@ impl<'r> PanelCheck<'r> {
             last_practitioner: None,
             report: PanelReport::default(),
             row_errors: 0,
+            listed: FxHashMap::default(),
         }
     }
 
@@ -403,6 +437,9 @@ impl<'r> PanelCheck<'r> {
 
     fn error(&mut self, at: &Location, field: &'static str, code: ErrorCode, phn: Option<Phn>) {
         self.row_errors += 1;
+        if !self.report.may_list(&mut self.listed, code) {
+            return;
+        }
         self.report.errors.push(Finding {
             at: at.clone(),
             field,
@@ -412,6 +449,9 @@ impl<'r> PanelCheck<'r> {
     }
 
     fn warning(&mut self, at: &Location, field: &'static str, code: ErrorCode, phn: Option<Phn>) {
+        if !self.report.may_list(&mut self.listed, code) {
+            return;
+        }
         self.report.warnings.push(Finding {
             at: at.clone(),
             field,
@@ -644,6 +684,9 @@ impl<'r> PanelCheck<'r> {
             fields.push("family_name");
         }
         if !fields.is_empty() {
+            if !self.report.may_list(&mut self.listed, ErrorCode::DemographicMismatch) {
+                return;
+            }
             self.report.mismatches.push(Mismatch {
                 at: at.clone(),
                 code: ErrorCode::DemographicMismatch,
@@ -706,6 +749,12 @@ impl<'r> PanelCheck<'r> {
             ));
         }
         conflicts.sort_by_key(|(line, _)| *line);
+        let listed = usize::try_from(MAX_LISTED_PER_CODE).unwrap_or(usize::MAX);
+        if conflicts.len() > listed {
+            let more = (conflicts.len() - listed) as u64;
+            *self.report.omitted.entry(ErrorCode::PanelConflict).or_insert(0) += more;
+            conflicts.truncate(listed);
+        }
         self.report.conflicts = conflicts.into_iter().map(|(_, c)| c).collect();
         self.report
     }

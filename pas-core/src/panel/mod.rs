@@ -64,8 +64,8 @@ mod format;
 mod registry;
 
 pub use self::check::{
-    Conflict, Finding, Location, Mismatch, PanelCheck, PanelFields, PanelGender, PanelReport, PanelRow, PanelRowOwned,
-    PractitionerPanel,
+    Conflict, Finding, Location, MAX_LISTED_PER_CODE, Mismatch, PanelCheck, PanelFields, PanelGender, PanelReport,
+    PanelRow, PanelRowOwned, PractitionerPanel,
 };
 pub use self::csv::{PANEL_COLUMNS, PANEL_OPTIONAL_COLUMNS, PanelReader, read_panel};
 pub use self::format::PanelFormat;

@@ -658,7 +658,8 @@ async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
     responses(
         (status = 201, description = "Validated and reconciled", body = PanelUploaded),
         (status = 403, description = "Not this provider nor their endorsed staff", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than the server's limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the server's limit, or a FHIR panel over 32 MiB (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "An upload of this provider is still being validated (`upload_in_progress`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A media type other than CSV, FHIR JSON, octet-stream or plain text (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a panel at all: missing columns, not FHIR (`file_rejected`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -694,6 +695,9 @@ pub async fn upload_panel(
             "send panel.csv as text/csv or a FHIR R4 panel as application/fhir+json",
         ));
     }
+    // One upload per provider at a time, and a few per process: each is bounded, so together
+    // they are too.
+    let _uploading = app.throttle.upload(&id).await?;
     let now = app.clock.now();
     let as_of = options.as_of.unwrap_or_else(|| now.date_naive());
     // §8: only this practitioner's rows are reconciled; the others tell the uploader nothing.
@@ -720,11 +724,12 @@ pub async fn upload_panel(
             })
         });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let outcome = tokio::task::spawn_blocking(move || -> Result<(PanelFormat, PanelReport), String> {
+    let outcome = tokio::task::spawn_blocking(move || -> Result<(PanelFormat, PanelReport), Error> {
         let (format, reader): (PanelFormat, Box<dyn Read>) = match declared {
             Some(f) => (f, Box::new(reader)),
             None => {
-                let (f, r) = PanelFormat::sniff(reader).map_err(|e| e.to_string())?;
+                let (f, r) = PanelFormat::sniff(reader)
+                    .map_err(|e| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.to_string()))?;
                 (f, Box::new(r))
             }
         };
@@ -739,8 +744,7 @@ pub async fn upload_panel(
             format!("a panel upload may hold at most {limit} bytes"),
         ));
     }
-    let (format, report) =
-        outcome.map_err(|e| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e))?;
+    let (format, report) = outcome?;
 
     let at = timestamp(now);
     let report_id = new_id();
@@ -817,18 +821,38 @@ pub async fn upload_panel(
     ))
 }
 
+/// Validate and reconcile a panel: CSV streamed, FHIR read whole up to
+/// [`crate::MAX_FHIR_PANEL_BYTES`] (`413` beyond); the report is bounded either way (pas-core
+/// lists at most 1,000 findings of a code).
 fn validate<R: Read>(
     reader: R,
     format: PanelFormat,
     as_of: NaiveDate,
     registry: &Registry,
-) -> Result<PanelReport, String> {
+) -> Result<PanelReport, Error> {
+    let rejected = |e: String| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e);
     if format == PanelFormat::Csv {
-        let mut panel = pas_core::panel::read_panel(reader, as_of, Some(registry)).map_err(|e| e.to_string())?;
-        panel.read_to_end().map_err(|e| e.to_string())?;
+        let mut panel =
+            pas_core::panel::read_panel(reader, as_of, Some(registry)).map_err(|e| rejected(e.to_string()))?;
+        panel.read_to_end().map_err(|e| rejected(e.to_string()))?;
         Ok(panel.finish())
     } else {
-        pas_core::panel::fhir::validate_fhir(reader, as_of, Some(registry)).map_err(|e| e.to_string())
+        let mut doc = Vec::new();
+        reader
+            .take(crate::MAX_FHIR_PANEL_BYTES + 1)
+            .read_to_end(&mut doc)
+            .map_err(|e| rejected(e.to_string()))?;
+        if doc.len() as u64 > crate::MAX_FHIR_PANEL_BYTES {
+            return Err(Error::Rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "a FHIR panel may hold at most {} MiB: send larger panels as CSV, or in several uploads",
+                    crate::MAX_FHIR_PANEL_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        pas_core::panel::fhir::validate_fhir(doc.as_slice(), as_of, Some(registry)).map_err(|e| rejected(e.to_string()))
     }
 }
 
