@@ -64,7 +64,7 @@ export function parsePhn(text) {
 /**
  * Validate a household as entered on the HCR form (DOMAIN §2): members' errors as
  * `members[i].field`, plus `household_mismatch`, `duplicate_registration_id`,
- * `duplicate_phn`, `empty_household`.
+ * `duplicate_phn`, `empty_household`, `too_many_members` (more than 15).
  * @param {RegistrationInput[]} members
  * @param {string | null} [asOf]
  * @returns {ValidationResult}
