@@ -17,7 +17,8 @@ use crate::effects::{self, Who};
 use crate::error::{Error, Problem};
 use crate::throttle::{ClientAddr, PROOF_WINDOW, retry_after};
 
-/// One person of a household, as on the HCR form (DOMAIN §7 fields). The server assigns
+/// One person of a household, as on the HCR form (DOMAIN §7 fields; those marked required
+/// are `missing_field` when absent or blank, the others optional). The server assigns
 /// `registration_id`, `household_id` (the first member's id), `registered_at` (now) and
 /// `status` (`waiting`). Every field may be sent as text; booleans and numbers are accepted too.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -25,24 +26,27 @@ use crate::throttle::{ClientAddr, PROOF_WINDOW, retry_after};
 pub struct MemberInput {
     /// `self` for the first member; `spouse`, `child`, `parent` or `other`.
     #[serde(deserialize_with = "text")]
-    #[schema(example = "self")]
+    #[schema(required = true, example = "self")]
     pub relationship: String,
     /// Personal Health Number, 10 digits (spaces allowed).
     #[serde(deserialize_with = "text")]
-    #[schema(example = "9698 658 215")]
+    #[schema(required = true, example = "9698 658 215")]
     pub phn: String,
     /// Given name.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub given_name: String,
     /// Family name.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub family_name: String,
     /// ISO date, e.g. `1980-05-17`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub birth_date: String,
     /// Canadian postal code.
     #[serde(deserialize_with = "text")]
-    #[schema(example = "V8W 1P6")]
+    #[schema(required = true, example = "V8W 1P6")]
     pub postal_code: String,
     /// Community (optional).
     #[serde(deserialize_with = "text")]
@@ -55,27 +59,33 @@ pub struct MemberInput {
     pub longitude: String,
     /// `any`, `female` or `male`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub gender_preference: String,
     /// ISO 639 code; blank = `en`.
     #[serde(deserialize_with = "text")]
     pub language: String,
     /// `true` or `false`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub translator_needed: String,
     /// `5km`, `20km` or `any`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub travel: String,
     /// `;`-separated need codes (DOMAIN §4), may be blank.
     #[serde(deserialize_with = "text")]
     pub needs: String,
     /// `true` or `false`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub msp_coverage: String,
     /// `true` or `false`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub has_provider: String,
     /// `true` or `false`.
     #[serde(deserialize_with = "text")]
+    #[schema(required = true)]
     pub provider_leaving: String,
     /// Contact phone (optional).
     #[serde(deserialize_with = "text")]
@@ -92,7 +102,8 @@ pub struct MemberInput {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct HouseholdRequest {
-    /// The members; the first is the registrant.
+    /// The members (1 to 15); the first is the registrant.
+    #[schema(required = true, min_items = 1, max_items = 15)]
     pub members: Vec<MemberInput>,
 }
 
