@@ -240,11 +240,11 @@ try {
   await page.screenshot({ path: `${shots}/moa-workspace.png`, fullPage: true });
 
   // The e-mailed link (§10): the MOA invites an NP who has never logged in; the invitation in
-  // the outbox carries the link; opening it asks to log in, then claims the request.
+  // the demo mailbox (--dev-login) carries the link; opening it asks to log in, then claims the request.
   await page.fill('#endorse-email', 'dev-np@example.org');
   await page.click('#endorse button[type=submit]');
   await page.waitForFunction(() => document.getElementById('endorse-list').textContent.includes('created'));
-  const outbox = await (await fetch(`${base}/api/v1/admin/outbox?limit=1000`, {
+  const outbox = await (await fetch(`${base}/dev/mailbox`, {
     headers: { authorization: `Bearer ${(await (await fetch(`${base}/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"persona":"admin"}' })).json()).id_token}` },
   })).json();
   const invite = outbox.filter((m) => m.template === 'endorsement_request').at(-1);

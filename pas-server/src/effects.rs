@@ -258,8 +258,11 @@ pub async fn worker(db: Db, smtp: Smtp, clock: SharedClock) {
             if let Some(e) = &error {
                 tracing::warn!(outbox_id = id, template, error = %e, "e-mail not delivered");
             }
+            // A sent message's link (a one-time token, a household's link) is erased: it is its
+            // recipient's credential and the outbox is not where it should live on.
             let _ = sqlx::query(
-                "UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, sent_at = $3 WHERE id = $4",
+                "UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, sent_at = $3, \
+                 link = CASE WHEN $1 = 'sent' THEN NULL ELSE link END WHERE id = $4",
             )
             .bind(state)
             .bind(error)

@@ -213,7 +213,8 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
             .route("/dev/login", post(dev::login))
             .route("/dev/authorize", get(dev::authorize_page).post(dev::authorize))
             .route("/dev/token", post(dev::token))
-            .route("/dev/jwks.json", get(dev::jwks));
+            .route("/dev/jwks.json", get(dev::jwks))
+            .route("/dev/mailbox", get(dev::mailbox));
     }
     router
         .merge(web::routes())

@@ -510,7 +510,14 @@ async fn s10_endorsement_by_emailed_link() {
             invite["recipient"],
             json!({ "kind": "address", "id": "new.doctor@clinic.test" })
         );
-        let link = invite["link"].as_str().unwrap();
+        // The admin sees that the invitation carries a link, never the link (a credential).
+        assert_eq!(invite["has_link"], true);
+        assert!(invite.get("link").is_none(), "{invite}");
+        let link = support::outbox_links(&db.url, "endorsement_request")
+            .await
+            .pop()
+            .unwrap();
+        let link = link.as_str();
         assert!(
             link.starts_with(&format!("{}/endorsements/receive?token=", s.base)),
             "{link}"

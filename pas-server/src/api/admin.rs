@@ -153,8 +153,10 @@ pub struct OutboxRow {
     /// Recipient by identifier (`{"kind": "party", "id": …}`), never an address of a patient.
     #[schema(value_type = Object)]
     pub recipient: serde_json::Value,
-    /// The link the message carries (endorsement invitations).
-    pub link: Option<String>,
+    /// Whether the message carries a link (an endorsement invitation's one-time token, a
+    /// household's link). The link itself is never shown: it is a credential of its recipient,
+    /// and it is erased once the message is sent.
+    pub has_link: bool,
     /// `pending`, `sending`, `sent` or `failed`.
     pub state: String,
     /// Delivery attempts.
@@ -182,30 +184,46 @@ pub async fn outbox(
     Query(page): Query<Page>,
 ) -> Result<Json<Vec<OutboxRow>>, Error> {
     caller.admin()?;
+    Ok(Json(
+        outbox_rows(&app, page.after.unwrap_or(0), page.limit())
+            .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect(),
+    ))
+}
+
+/// Outbox rows after `after`, with the links they carry (for the `--dev-login` demo mailbox
+/// only; admins get the rows alone).
+pub async fn outbox_rows(app: &App, after: i64, limit: i64) -> Result<Vec<(OutboxRow, Option<String>)>, Error> {
     let rows = sqlx::query(
         "SELECT id, created_at, channel, template, recipient, link, state, attempts, last_error FROM outbox \
          WHERE id > $1 ORDER BY id LIMIT $2",
     )
-    .bind(page.after.unwrap_or(0))
-    .bind(page.limit())
+    .bind(after)
+    .bind(limit)
     .fetch_all(app.db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let recipient: String = r.try_get(4)?;
-        out.push(OutboxRow {
-            id: r.try_get(0)?,
-            created_at: r.try_get(1)?,
-            channel: r.try_get(2)?,
-            template: r.try_get(3)?,
-            recipient: serde_json::from_str(&recipient).map_err(internal)?,
-            link: r.try_get(5)?,
-            state: r.try_get(6)?,
-            attempts: r.try_get(7)?,
-            last_error: r.try_get(8)?,
-        });
+        let link: Option<String> = r.try_get(5)?;
+        out.push((
+            OutboxRow {
+                id: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                channel: r.try_get(2)?,
+                template: r.try_get(3)?,
+                recipient: serde_json::from_str(&recipient).map_err(internal)?,
+                has_link: link.is_some(),
+                state: r.try_get(6)?,
+                attempts: r.try_get(7)?,
+                last_error: r.try_get(8)?,
+            },
+            link,
+        ));
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// One audit row.

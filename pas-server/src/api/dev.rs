@@ -155,6 +155,32 @@ pub async fn login(
     }))
 }
 
+/// A message of the demo mailbox: the outbox row and the link it carries.
+#[derive(Debug, Serialize)]
+pub struct MailboxMessage {
+    /// The outbox row.
+    #[serde(flatten)]
+    pub message: super::admin::OutboxRow,
+    /// The link the message carries, as its recipient would find it in their mail.
+    pub link: Option<String>,
+}
+
+/// `GET /dev/mailbox` (`--dev-login` only, on loopback): every queued message with its link, as
+/// the demo's recipients would read them — so a demo can follow an e-mailed link without an
+/// SMTP server. Real deployments have no such page; admins see messages without their links.
+pub async fn mailbox(State(app): State<App>) -> Result<Json<Vec<MailboxMessage>>, Error> {
+    // The latest 1,000 messages.
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM outbox")
+        .fetch_one(app.db.pool())
+        .await?;
+    let rows = super::admin::outbox_rows(&app, last.unwrap_or(0).saturating_sub(1000), 1000).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(message, link)| MailboxMessage { message, link })
+            .collect(),
+    ))
+}
+
 /// `GET /dev/jwks.json`: the dev key, as an identity provider publishes it.
 pub async fn jwks(State(app): State<App>) -> Json<jsonwebtoken::jwk::JwkSet> {
     Json(app.auth.jwks().await)

@@ -388,3 +388,16 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// The links of the queued messages with `template`, oldest first, read from the database as
+/// the mail worker would (the API never shows them).
+pub async fn outbox_links(db_url: &str, template: &str) -> Vec<String> {
+    use sqlx::Row;
+    let db = pas_server::db::Db::open(db_url).await.unwrap();
+    let rows = sqlx::query("SELECT link FROM outbox WHERE template = $1 AND link IS NOT NULL ORDER BY id")
+        .bind(template)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.try_get::<String, _>(0).unwrap()).collect()
+}
