@@ -417,7 +417,13 @@ impl Clinic {
             .map(|m| &m.party)
     }
 
-    /// Whether `party` may change this clinic's record: its medical directors (§11).
+    /// Whether `party` is one of this clinic's members (any role): they may read its record,
+    /// which names every member's BC Provider ID.
+    pub fn is_member(&self, party: &BcProviderId) -> bool {
+        self.members.iter().any(|m| &m.party == party)
+    }
+
+    /// Whether `party` may change this record: one of its medical directors (§11).
     pub fn may_edit(&self, party: &BcProviderId) -> bool {
         self.members_with(ClinicRole::MedicalDirector).any(|p| p == party)
     }

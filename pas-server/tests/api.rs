@@ -311,7 +311,8 @@ async fn s11_role_endpoint_access_matrix() {
                 "GET",
                 "/api/v1/clinics/F1234",
                 None,
-                [U, 200, 200, 200, 200, 200, 200, 200],
+                // Issue 19: members (prov-1, moa-1, dir-1), coordinators and admins only.
+                [U, 200, F, 200, F, 200, 200, 200],
             ),
             (
                 "PUT",

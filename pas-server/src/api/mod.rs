@@ -12,7 +12,7 @@
 //! | provider profile, capacity, offers (list, accept, decline), panel upload, 98990 claim | | | own | for endorsers (§10) | | | claims (MSP feed) |
 //! | `POST /clinics` | | | | | | | ✓ |
 //! | `PUT /clinics/{id}` | | | | | own clinic | | ✓ |
-//! | `GET /clinics/{id}` | | | ✓ | ✓ | ✓ | ✓ | ✓ |
+//! | `GET /clinics/{id}` | | | its members | its members | own clinic | ✓ | ✓ |
 //! | match runs (start, read), registrations list | | | | | | own region (`pas_region`) | ✓ |
 //! | outbox, audit trail, party standing | | | | | | | ✓ |
 

@@ -220,15 +220,24 @@ pub async fn create_clinic(
     security(("oidc" = [])),
     responses(
         (status = 200, description = "The clinic", body = ClinicView),
+        (status = 403, description = "Not a member of the clinic, a coordinator or an admin (`not_a_member`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such clinic", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_clinic(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ClinicView>, Error> {
     let (clinic, updated_at) = stored_clinic(&app.db, &id).await?.ok_or(Error::Missing("clinic"))?;
+    // The record names its members' BC Provider IDs: its members, coordinators and admins only.
+    let party = BcProviderId::parse(&caller.party).map_err(internal)?;
+    if !(clinic.is_member(&party) || caller.has_role("coordinator") || caller.has_role("admin")) {
+        return Err(Error::Forbidden(
+            "not_a_member",
+            "a clinic's record is for its members, coordinators and admins".to_owned(),
+        ));
+    }
     Ok(Json(clinic_view(&clinic, updated_at)?))
 }
 
