@@ -446,7 +446,12 @@ async fn s10_standing_suspends_and_revoking_ends_moa_access() {
                 None,
             )
             .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "not a party: {body}");
+        // Not a party: the same answer as for a number never used (issue 19).
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "not a party: {body}"
+        );
         let r = s
             .ok(
                 "POST",

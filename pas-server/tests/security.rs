@@ -813,3 +813,53 @@ async fn s8_a_100_mb_panel_upload_is_bounded() {
         eprintln!("{kind}: {rows} rows, peak RSS of pas serve {peak} MiB");
     }
 }
+
+/// Finding (issue 19): endorsement request numbers are sequential and the answers told a
+/// stranger which exist. A stranger now gets the same 404 for a request of others as for a
+/// number never used.
+#[tokio::test]
+async fn s10_request_numbers_reveal_nothing_to_strangers() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let requester = sign(claims("prov-5", Some("good"), Some("X5005"), &[]), Algorithm::RS256);
+        let stranger = sign(claims("moa-7", None, None, &[]), Algorithm::RS256);
+        let created = s
+            .ok(
+                "POST",
+                "/api/v1/endorsement-requests",
+                Some(&requester),
+                Some(&json!({ "recipient_email": "someone@clinic.test" })),
+                StatusCode::CREATED,
+            )
+            .await;
+        let id = created["requests"][0]["request_id"].as_u64().unwrap();
+        for action in ["approve", "decline", "cancel"] {
+            let (existing_status, existing) = s
+                .call(
+                    "POST",
+                    &format!("/api/v1/endorsement-requests/{id}/{action}"),
+                    Some(&stranger),
+                    None,
+                )
+                .await;
+            let (unused_status, unused) = s
+                .call(
+                    "POST",
+                    &format!("/api/v1/endorsement-requests/{}/{action}", id + 100),
+                    Some(&stranger),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (existing_status, existing["code"].as_str()),
+                (StatusCode::NOT_FOUND, Some("not_found"))
+            );
+            assert_eq!(
+                (unused_status, unused["code"].as_str()),
+                (existing_status, existing["code"].as_str()),
+                "{action}"
+            );
+        }
+        s.stop().await;
+    }
+}

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pas_core::endorsement::{EndorsementBook, EndorsementEvent, EndorsementId, Parties, RequestId, Token};
-use pas_core::workflow::Effect;
+use pas_core::workflow::{Effect, Subject};
 use pas_core::{BcProviderId, Email, FieldRule, TransitionError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -233,8 +233,21 @@ async fn request_event(
 ) -> Result<Json<MyEndorsements>, Error> {
     let party = party_id(caller)?;
     let now = app.clock.now();
-    let event = make(RequestId(id), party);
-    let out = apply(app, caller, None, |book, parties| book.apply(parties, &event, now)).await?;
+    let event = make(RequestId(id), party.clone());
+    let out = apply(app, caller, None, |book, parties| {
+        // Request numbers are sequential: only a request's parties learn that it exists, every
+        // other caller gets the same 404 as for a number never used (issue 19).
+        let theirs = book
+            .request(RequestId(id))
+            .is_some_and(|r| r.requester() == &party || r.recipient() == Some(&party));
+        if !theirs {
+            return Err(TransitionError::NotFound {
+                subject: Subject::EndorsementRequest(RequestId(id)),
+            });
+        }
+        book.apply(parties, &event, now)
+    })
+    .await?;
     Ok(Json(out))
 }
 
@@ -335,8 +348,20 @@ pub async fn end(State(app): State<App>, caller: Caller, Path(id): Path<u64>) ->
     let now = app.clock.now();
     let event = EndorsementEvent::CancelEndorsement {
         endorsement: EndorsementId(id),
-        party,
+        party: party.clone(),
     };
-    let out = apply(&app, &caller, None, |book, parties| book.apply(parties, &event, now)).await?;
+    let out = apply(&app, &caller, None, |book, parties| {
+        // As for requests: a stranger cannot tell an endorsement number from an unused one.
+        if !book
+            .endorsement(EndorsementId(id))
+            .is_some_and(|e| e.parties().contains(&party))
+        {
+            return Err(TransitionError::NotFound {
+                subject: Subject::Endorsement(EndorsementId(id)),
+            });
+        }
+        book.apply(parties, &event, now)
+    })
+    .await?;
     Ok(Json(out))
 }
