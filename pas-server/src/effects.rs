@@ -28,6 +28,8 @@ pub struct Who {
     pub actor: String,
     /// `patient`, `provider`, `staff`, `medical_director`, `coordinator`, `admin` or `system`.
     pub role: &'static str,
+    /// The client address the request came from (empty for PAS's own timer).
+    pub source: String,
 }
 
 impl Who {
@@ -36,14 +38,16 @@ impl Who {
         Self {
             actor: "system".to_owned(),
             role: "system",
+            source: String::new(),
         }
     }
 
-    /// The patient of a registration (proved by link or PHN + birth date).
-    pub fn patient() -> Self {
+    /// The patient of a registration (proved by link or PHN + birth date), from `source`.
+    pub fn patient(source: impl std::fmt::Display) -> Self {
         Self {
             actor: "patient".to_owned(),
             role: "patient",
+            source: source.to_string(),
         }
     }
 }
@@ -116,16 +120,21 @@ pub async fn audit(
     subject: &str,
     detail: &serde_json::Value,
 ) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO audit (at, actor, role, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(timestamp(at))
-        .bind(&who.actor)
-        .bind(who.role)
-        .bind(action)
-        .bind(subject)
-        .bind(detail.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+    let at = timestamp(at);
+    let detail = detail.to_string();
+    crate::audit::append(
+        conn,
+        &[crate::audit::Entry {
+            at: &at,
+            actor: &who.actor,
+            role: who.role,
+            action,
+            subject,
+            detail: &detail,
+            source: &who.source,
+        }],
+    )
+    .await
 }
 
 /// The audit detail of a new registration.
@@ -315,4 +324,20 @@ async fn deliver(
         .body(body)
         .map_err(|e| e.to_string())?;
     transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Record that `who` read PHI about `subject` (ASVS V7: access to sensitive data is audited):
+/// an audit row of its own, `read`, with what was read in `detail` (ids and counts, never the
+/// data).
+pub async fn audit_read(
+    db: &Db,
+    who: &Who,
+    at: DateTime<Utc>,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    audit(&mut tx, who, at, "read", subject, detail).await?;
+    tx.commit().await?;
+    Ok(())
 }

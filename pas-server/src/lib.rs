@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;

@@ -45,6 +45,45 @@ enum Command {
     /// Print the built-in health-authority region table (`prefix,region`), to review and pass
     /// edited to `pas serve --regions`.
     Regions,
+    /// Check the server's audit trail: `pas audit verify` recomputes the hash chain and exits
+    /// non-zero at the first row that does not follow from its predecessor.
+    Audit(AuditArgs),
+}
+
+/// Arguments of `pas audit`.
+#[derive(clap::Args)]
+struct AuditArgs {
+    /// `verify`.
+    #[arg(value_parser = ["verify"])]
+    action: String,
+    /// The server's database.
+    #[arg(long, env = "PAS_DATABASE_URL", default_value = pas_server::DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+/// `pas audit verify`.
+fn audit(args: &AuditArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let db = pas_server::db::Db::open(&args.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        let mut conn = db.pool().acquire().await?;
+        let v = pas_server::audit::verify(&mut conn).await?;
+        match v.broken_at {
+            None => {
+                println!(
+                    "audit trail intact: {} rows chained ({} from before the chain)",
+                    v.chained, v.before_chain
+                );
+                Ok(())
+            }
+            Some(id) => anyhow::bail!(
+                "audit trail BROKEN at row {id}: it does not follow from the rows before it ({} rows verified before it)",
+                v.chained
+            ),
+        }
+    })
 }
 
 /// Parse an ISO date argument (`2026-11-25`).
@@ -79,6 +118,7 @@ fn main() -> ExitCode {
             print!("{}", pas_core::region::RegionMap::bc_health_authorities().to_csv());
             Ok(())
         }
+        Command::Audit(args) => audit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,13 +19,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::SharedClock;
 use crate::db::{self, Db, DbError, StoredRegistration};
-use crate::effects::{self, Who};
+use crate::effects;
 
 /// The most households one transaction takes.
 const MAX_BATCH: usize = 512;
 
 struct Job {
     rows: Vec<StoredRegistration>,
+    /// The client address, for the audit rows.
+    source: String,
     reply: oneshot::Sender<Result<(), DbError>>,
 }
 
@@ -46,10 +48,10 @@ impl Registrar {
 
     /// Store one household's registrations (with their audit rows); returns once committed.
     /// [`DbError::AlreadyRegistered`] (with an empty id) when a PHN already waits (§2).
-    pub async fn store(&self, rows: Vec<StoredRegistration>) -> Result<(), DbError> {
+    pub async fn store(&self, rows: Vec<StoredRegistration>, source: String) -> Result<(), DbError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { rows, reply })
+            .send(Job { rows, source, reply })
             .await
             .map_err(|_| DbError::Sqlx(sqlx::Error::PoolClosed))?;
         answer.await.map_err(|_| DbError::Sqlx(sqlx::Error::PoolClosed))?
@@ -84,7 +86,10 @@ async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
         Ok(tx) => tx,
         Err(e) => return fail_all(&e),
     };
-    let rows: Vec<&StoredRegistration> = batch.iter().flat_map(|j| &j.rows).collect();
+    let rows: Vec<(&StoredRegistration, &str)> = batch
+        .iter()
+        .flat_map(|j| j.rows.iter().map(|r| (r, j.source.as_str())))
+        .collect();
     let fast = match sqlx::Acquire::begin(&mut *tx).await {
         Ok(mut savepoint) => match insert_all(&mut savepoint, &rows, at).await {
             Ok(()) => savepoint.commit().await.map_err(DbError::from),
@@ -100,7 +105,7 @@ async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
         Err(DbError::AlreadyRegistered(_)) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch {
-                let one: Vec<&StoredRegistration> = job.rows.iter().collect();
+                let one: Vec<(&StoredRegistration, &str)> = job.rows.iter().map(|r| (r, job.source.as_str())).collect();
                 let stored = match sqlx::Acquire::begin(&mut *tx).await {
                     Ok(mut savepoint) => match insert_all(&mut savepoint, &one, at).await {
                         Ok(()) => savepoint.commit().await.map_err(DbError::from),
@@ -147,8 +152,7 @@ fn chunks<'a, T>(mut rows: &'a [T]) -> impl Iterator<Item = &'a [T]> + 'a {
 
 /// Insert registrations and their audit rows (one `register` row per person) with multi-row
 /// statements, audited `at`. [`DbError::AlreadyRegistered`] when the §2 index refuses one.
-async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration], at: &str) -> Result<(), DbError> {
-    let who = Who::patient();
+async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str)], at: &str) -> Result<(), DbError> {
     for chunk in chunks(rows) {
         let mut sql = String::from(
             "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
@@ -156,7 +160,7 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration], at: 
         );
         placeholders(&mut sql, chunk.len(), 10);
         let mut q = sqlx::query(&sql);
-        for r in chunk {
+        for (r, _) in chunk {
             q = q
                 .bind(&r.registration_id)
                 .bind(&r.household_id)
@@ -174,21 +178,29 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[&StoredRegistration], at: 
             Err(e) if db::is_unique_violation(&e) => return Err(DbError::AlreadyRegistered(String::new())),
             Err(e) => return Err(e.into()),
         }
-        let mut sql = String::from("INSERT INTO audit (at, actor, role, action, subject, detail) VALUES ");
-        placeholders(&mut sql, chunk.len(), 6);
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(at)
-                .bind(&who.actor)
-                .bind(who.role)
-                .bind("register")
-                .bind(format!("registration {}", r.registration_id))
-                .bind(effects::register_detail(&r.household_id));
-        }
-        q.execute(&mut *conn).await?;
     }
-    Ok(())
+    let subjects: Vec<String> = rows
+        .iter()
+        .map(|(r, _)| format!("registration {}", r.registration_id))
+        .collect();
+    let details: Vec<String> = rows
+        .iter()
+        .map(|(r, _)| effects::register_detail(&r.household_id))
+        .collect();
+    let entries: Vec<crate::audit::Entry<'_>> = rows
+        .iter()
+        .zip(subjects.iter().zip(&details))
+        .map(|((_, source), (subject, detail))| crate::audit::Entry {
+            at,
+            actor: "patient",
+            role: "patient",
+            action: "register",
+            subject,
+            detail,
+            source,
+        })
+        .collect();
+    crate::audit::append(conn, &entries).await
 }
 
 /// `($1, …, $k), ($k+1, …), …` for `rows` rows of `columns` values.

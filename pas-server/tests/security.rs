@@ -863,3 +863,102 @@ async fn s10_request_numbers_reveal_nothing_to_strangers() {
         s.stop().await;
     }
 }
+
+/// Findings (issue 19, ASVS V7): reads of PHI were not audited, rows carried no source address,
+/// admin-run ticks were recorded as `system`, and the audit table was neither append-only nor
+/// tamper-evident. Now a patient's read is a row with its client address, the table refuses
+/// UPDATE and DELETE, each row chains the one before, and `pas audit verify` finds an edit
+/// made around the application.
+#[tokio::test]
+async fn s11_the_audit_trail_records_reads_and_cannot_be_rewritten() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let (id, _) = registered(&s, PHN, "1980-05-17").await;
+        assert_eq!(s.status(&id, PHN, "1980-05-17").await.0, StatusCode::OK);
+        let admin = sign(claims("admin-1", None, None, &["admin"]), Algorithm::RS256);
+        s.ok(
+            "POST",
+            "/api/v1/admin/tick",
+            Some(&admin),
+            Some(&json!({})),
+            StatusCode::OK,
+        )
+        .await;
+        let subject = format!("registration {id}");
+        let rows = s
+            .ok(
+                "GET",
+                &format!("/api/v1/admin/audit?subject={}", subject.replace(' ', "%20")),
+                Some(&admin),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let actions: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["register", "read"], "{rows}");
+        for r in rows.as_array().unwrap() {
+            assert_eq!(r["source"], "127.0.0.1");
+            assert_eq!(r["hash"].as_str().unwrap().len(), 64);
+        }
+        let by_admin = s
+            .ok(
+                "GET",
+                "/api/v1/admin/audit?actor=party:admin-1",
+                Some(&admin),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert!(
+            by_admin
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["actor"] == "party:admin-1")
+        );
+
+        let store = pas_server::db::Db::open(&db.url).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        for sql in ["UPDATE audit SET detail = '{}'", "DELETE FROM audit"] {
+            let refused = sqlx::query(sql).execute(&mut *conn).await;
+            assert!(refused.unwrap_err().to_string().contains("append-only"), "{sql}");
+        }
+        let v = pas_server::audit::verify(&mut conn).await.unwrap();
+        assert_eq!((v.broken_at, v.before_chain), (None, 0));
+        assert!(v.chained >= 3, "{v:?}");
+        // Around the application: drop the guard, change a row: the chain shows where.
+        let drop = if db.label == "sqlite" {
+            vec!["DROP TRIGGER audit_no_update"]
+        } else {
+            vec!["DROP TRIGGER audit_no_update ON audit"]
+        };
+        for sql in drop {
+            sqlx::query(sql).execute(&mut *conn).await.unwrap();
+        }
+        let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM audit")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit SET actor = 'system' WHERE id = $1")
+            .bind(first)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let v = pas_server::audit::verify(&mut conn).await.unwrap();
+        assert_eq!(v.broken_at, Some(first));
+        if db.label == "sqlite" {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_pas"))
+                .args(["audit", "verify", "--database-url", &db.url])
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("BROKEN at row {first}")));
+        }
+        s.stop().await;
+    }
+}

@@ -35,3 +35,16 @@ CREATE TABLE panel_reviews (
     resolved_by     TEXT
 );
 CREATE INDEX panel_reviews_state ON panel_reviews (state, id);
+-- The audit trail (ASVS V7): each row names the client address it came from and carries a hash
+-- chaining it to the row before (`pas audit verify` recomputes the chain); the application has
+-- no way to change or remove a row.
+ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+INSERT INTO locks (name, held_at) VALUES ('audit', '');
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only';
+END;
+$$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();

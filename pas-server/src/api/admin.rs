@@ -244,14 +244,35 @@ pub struct AuditRow {
     /// State before/after and changed field names (codes and ids only).
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// The client address the request came from (empty for PAS's own timer).
+    pub source: String,
+    /// SHA-256 chaining this row to the one before (`pas audit verify`).
+    pub hash: String,
 }
 
-/// The audit trail (admin).
+/// Which audit rows to read.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Rows about this record only (`registration R1`, `party dev-physician`, …).
+    pub subject: Option<String>,
+    /// Rows by this actor only (`party:{BC Provider ID}`, `patient`, `system`).
+    pub actor: Option<String>,
+    /// Rows to return (1–1000, default 100).
+    #[serde(deserialize_with = "super::limit_in_range")]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Return rows after this id.
+    pub after: Option<i64>,
+}
+
+/// The audit trail (admin), by subject and actor when given.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/audit",
     tag = "admin",
-    params(Page),
+    params(AuditFilter),
     security(("oidc" = [])),
     responses(
         (status = 200, description = "Audit rows, oldest first", body = [AuditRow]),
@@ -261,14 +282,17 @@ pub struct AuditRow {
 pub async fn audit_trail(
     State(app): State<App>,
     caller: Caller,
-    Query(page): Query<Page>,
+    Query(filter): Query<AuditFilter>,
 ) -> Result<Json<Vec<AuditRow>>, Error> {
     caller.admin()?;
     let rows = sqlx::query(
-        "SELECT id, at, actor, role, action, subject, detail FROM audit WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, at, actor, role, action, subject, detail, source, hash FROM audit WHERE id > $1 \
+         AND ($2 = '' OR subject = $2) AND ($3 = '' OR actor = $3) ORDER BY id LIMIT $4",
     )
-    .bind(page.after.unwrap_or(0))
-    .bind(page.limit())
+    .bind(filter.after.unwrap_or(0))
+    .bind(filter.subject.clone().unwrap_or_default())
+    .bind(filter.actor.clone().unwrap_or_default())
+    .bind(super::page_limit(filter.limit))
     .fetch_all(app.db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -282,6 +306,8 @@ pub async fn audit_trail(
             action: r.try_get(4)?,
             subject: r.try_get(5)?,
             detail: serde_json::from_str(&detail).map_err(internal)?,
+            source: r.try_get(7)?,
+            hash: r.try_get(8)?,
         });
     }
     Ok(Json(out))

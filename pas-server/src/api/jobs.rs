@@ -27,13 +27,13 @@ pub struct TickSummary {
     pub endorsement_effects: u64,
 }
 
-/// Run everything due at `now`.
-pub async fn tick(db: &Db, now: DateTime<Utc>) -> Result<TickSummary, Error> {
+/// Run everything due at `now`, as `who` (PAS's timer, or the admin who ran it).
+pub async fn tick(db: &Db, now: DateTime<Utc>, who: &Who) -> Result<TickSummary, Error> {
     let mut summary = TickSummary {
         now: timestamp(now),
         ..TickSummary::default()
     };
-    let who = Who::system();
+    let who = who.clone();
     let candidates = {
         let mut conn = db.pool().acquire().await?;
         db::registrations_with_status(&mut conn, &["waiting", "offered"]).await?
@@ -77,7 +77,7 @@ pub async fn hourly(db: Db, clock: SharedClock) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         interval.tick().await;
-        match tick(&db, clock.now()).await {
+        match tick(&db, clock.now(), &Who::system()).await {
             Ok(s) if s.journeys + s.endorsement_effects > 0 => {
                 tracing::info!(
                     journeys = s.journeys,
@@ -118,7 +118,7 @@ pub async fn run_tick(
     caller: Caller,
     body: Result<super::JsonObject<TickRequest>, Error>,
 ) -> Result<Json<TickSummary>, Error> {
-    caller.admin()?;
+    let who = caller.admin()?;
     let super::JsonObject(request) = body?;
     let now = match request.now {
         Some(t) if app.auth.is_dev() => t,
@@ -131,5 +131,5 @@ pub async fn run_tick(
         }
         None => app.clock.now(),
     };
-    Ok(Json(tick(&app.db, now).await?))
+    Ok(Json(tick(&app.db, now, &who).await?))
 }

@@ -450,7 +450,7 @@ pub async fn list_offers(
     Path(id): Path<String>,
     Query(filter): Query<OfferFilter>,
 ) -> Result<Json<Vec<OfferView>>, Error> {
-    acting_for(&app, &caller, &id).await?;
+    let who = acting_for(&app, &caller, &id).await?;
     let states = match filter.state.as_deref().unwrap_or("open") {
         "open" => "('open')",
         "accepted" => "('accepted')",
@@ -491,6 +491,16 @@ pub async fn list_offers(
             needs: input.needs,
         });
     }
+    // The list shows names, birth dates, contact and needs: the read is audited.
+    let registrations: Vec<&str> = out.iter().map(|o| o.registration_id.as_str()).collect();
+    effects::audit_read(
+        &app.db,
+        &who,
+        app.clock.now(),
+        &format!("provider {id} offers"),
+        &serde_json::json!({ "registrations": registrations }),
+    )
+    .await?;
     Ok(Json(out))
 }
 

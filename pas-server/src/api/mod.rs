@@ -370,6 +370,8 @@ pub struct Caller {
     pub party: String,
     /// The verified claims.
     pub claims: Claims,
+    /// Where the request came from (for the audit trail).
+    pub client: crate::throttle::ClientAddr,
 }
 
 impl Caller {
@@ -401,6 +403,7 @@ impl Caller {
         Who {
             actor: format!("party:{}", self.party),
             role,
+            source: self.client.to_string(),
         }
     }
 
@@ -481,6 +484,7 @@ impl FromRequestParts<App> for Caller {
         let mut caller = Self {
             party: claims.sub.clone(),
             claims,
+            client: crate::throttle::ClientAddr::of(parts, app.settings.trust_forwarded_for),
         };
         let (licensed, standing) = remember_party(&app.db, &caller, app.clock.now()).await?;
         // The standing acted on is the more restrictive of the token's and the registry's

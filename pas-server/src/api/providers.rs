@@ -889,7 +889,15 @@ pub async fn panel_report(
         .await?
         .ok_or(Error::Missing("panel report"))?;
     let provider_id: String = row.try_get(0)?;
-    acting_for(&app, &caller, &provider_id).await?;
+    let who = acting_for(&app, &caller, &provider_id).await?;
+    effects::audit_read(
+        &app.db,
+        &who,
+        app.clock.now(),
+        &format!("panel report {id}"),
+        &json!({}),
+    )
+    .await?;
     let report: String = row.try_get(3)?;
     Ok(Json(PanelUploaded::new(
         id,

@@ -232,6 +232,7 @@ pub struct Health {
 )]
 pub async fn create_household(
     State(app): State<App>,
+    client: ClientAddr,
     body: Result<super::JsonObject<HouseholdRequest>, Error>,
 ) -> Result<(StatusCode, Json<HouseholdCreated>), Error> {
     let super::JsonObject(request) = body?;
@@ -305,7 +306,7 @@ pub async fn create_household(
         });
     }
     let members = rows.len();
-    match app.registrar.store(rows).await {
+    match app.registrar.store(rows, client.to_string()).await {
         Ok(()) => {}
         Err(DbError::AlreadyRegistered(_)) => {
             // DOMAIN §2: an unauthenticated caller learns the code only, no registration.
@@ -443,7 +444,7 @@ async fn open(app: &App, client: ClientAddr, key: Key<'_>) -> Result<(Vec<Stored
             };
             effects::audit(
                 &mut tx,
-                &Who::patient(),
+                &Who::patient(client),
                 now,
                 "proof_refused",
                 &format!("registration {named}"),
@@ -528,6 +529,14 @@ pub async fn registration_status(
     let super::JsonObject(proof) = body?;
     let (opened, failed) = open(&app, client, key_of(&id, &proof)).await?;
     let stored = opened.into_iter().next().ok_or(Error::NotFound)?;
+    effects::audit_read(
+        &app.db,
+        &Who::patient(client),
+        app.clock.now(),
+        &format!("registration {id}"),
+        &serde_json::json!({ "proof": if proof.token.is_empty() { "phn_birth_date" } else { "link" } }),
+    )
+    .await?;
     let mut status = status_of(&app, &stored).await?;
     status.failed_attempts = failed;
     Ok(Json(status))
@@ -571,6 +580,14 @@ pub async fn household(
         household: true,
     };
     let (rows, failed_attempts) = open(&app, client, key).await?;
+    effects::audit_read(
+        &app.db,
+        &Who::patient(client),
+        app.clock.now(),
+        &format!("household {id}"),
+        &serde_json::json!({ "proof": "link" }),
+    )
+    .await?;
     let mut members = Vec::with_capacity(rows.len());
     for r in &rows {
         members.push(status_of(&app, r).await?);
@@ -594,7 +611,8 @@ async fn patient_event(
     let mut tx = app.db.begin().await?;
     // Re-read inside the transaction: the journey may have moved since.
     let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
-    let updated = super::matching::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient()).await?;
+    let updated =
+        super::matching::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient(client)).await?;
     tx.commit().await?;
     tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
     let mut status = status_of(app, &updated).await?;
@@ -729,7 +747,7 @@ pub async fn request_link(
     app.throttle.mail(&client.to_string())?;
     let task_app = app.clone();
     tokio::spawn(async move {
-        if let Err(e) = send_link(&task_app, &phn.to_string()).await {
+        if let Err(e) = send_link(&task_app, &phn.to_string(), client).await {
             tracing::warn!(error = %e, "link request not carried out");
         }
     });
@@ -745,7 +763,7 @@ pub async fn request_link(
 
 /// Queue the household link of the active registration holding `phn`, if any, to the
 /// household's contact on file.
-async fn send_link(app: &App, phn: &str) -> Result<(), Error> {
+async fn send_link(app: &App, phn: &str, client: ClientAddr) -> Result<(), Error> {
     use pas_core::workflow::{Effect, Recipient, Template};
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
@@ -799,10 +817,10 @@ async fn send_link(app: &App, phn: &str) -> Result<(), Error> {
         "{}/status#household={}&token={}",
         app.settings.public_url, stored.household_id, token
     );
-    effects::record(&mut tx, &Who::patient(), now, &[effect], Some(&link)).await?;
+    effects::record(&mut tx, &Who::patient(client), now, &[effect], Some(&link)).await?;
     effects::audit(
         &mut tx,
-        &Who::patient(),
+        &Who::patient(client),
         now,
         "link_sent",
         &format!("household {}", stored.household_id),
