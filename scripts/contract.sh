@@ -11,30 +11,12 @@
 # are expected answers to schema-valid requests too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD"
 
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
     -r scripts/contract-requirements.txt
-cargo build -q -p pas-server
-pas="${CARGO_TARGET_DIR:-$root/target}/debug/pas"
-
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-    if [[ -n "$pid" ]]; then kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$pas" serve --listen 127.0.0.1:0 --dev-login --test-clock 2026-11-25T12:00:00Z \
-    --public-requests-per-minute 0 --mail-per-hour 0 --database-url "sqlite://$tmp/pas.db" \
-    > "$tmp/out" 2> "$tmp/log" &
-pid=$!
-for _ in $(seq 1 200); do
-    grep -q 'listening on' "$tmp/out" && break
-    kill -0 "$pid" 2> /dev/null || { cat "$tmp/log" >&2; echo "pas serve did not start" >&2; exit 1; }
-    sleep 0.05
-done
-base="$(sed -n 's/^pas: listening on //p' "$tmp/out")"
+# shellcheck source=test-server.sh
+source scripts/test-server.sh
+start_test_server --mail-per-hour 0
 
 examples="${PAS_CONTRACT_EXAMPLES:-25}"
 seconds="${PAS_CONTRACT_SECONDS:-60}"

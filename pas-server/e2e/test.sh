@@ -19,26 +19,9 @@ read -r -a wrap <<< "${PAS_E2E_WRAP:-}"
 
 echo "== pas-server: end-to-end tests in Chromium"
 (cd "$here" && npm ci --no-audit --no-fund --silent)
-cargo build -q -p pas-server
-pas="${CARGO_TARGET_DIR:-$root/target}/debug/pas"
-
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-    if [[ -n "$pid" ]]; then kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-${wrap[@]+"${wrap[@]}"} "$pas" serve --listen 127.0.0.1:0 --dev-login --test-clock "$now" --public-cache-secs 0 --public-requests-per-minute 0 \
-    --database-url "sqlite://$tmp/pas.db" > "$tmp/out" 2> "$tmp/log" &
-pid=$!
-for _ in $(seq 1 200); do
-    grep -q 'listening on' "$tmp/out" && break
-    kill -0 "$pid" 2> /dev/null || { cat "$tmp/log" >&2; echo "pas serve did not start" >&2; exit 1; }
-    sleep 0.05
-done
-base="$(sed -n 's/^pas: listening on //p' "$tmp/out")"
-[[ -n "$base" ]] || { echo "pas serve did not print its address" >&2; exit 1; }
+# shellcheck source=../../scripts/test-server.sh
+PAS_TEST_NOW="$now" source scripts/test-server.sh
+start_test_server --public-cache-secs 0
 # Households for the dashboard (no figure about fewer than 10 people is shown): synthetic people
 # from `pas generate`, reshaped to request bodies by the load bench's script.
 "$pas" generate --patients 120 --providers 4 --seed 11 --as-of "$today" --out "$tmp/province" > /dev/null
