@@ -26,7 +26,7 @@ cargo test --workspace --all-features --all-targets
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 runner_var="CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUNNER"
 env "$runner_var=bash $PWD/scripts/future.sh" \
-    cargo test -p pas-server --all-features --test api --test server --test durability --test cli
+    cargo test -p pas-server --all-features --test api --test server --test durability --test cli --test security
 # Documentation examples (not part of --all-targets).
 cargo test --workspace --all-features --doc
 # The README's main-job command must keep working.

@@ -161,6 +161,65 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Verified, DbError> {
     }
 }
 
+/// Refused access is audited too (ASVS V7.2): every `403` of the API becomes an
+/// `access_refused` row naming the route template (never the URI), the method, the client and
+/// the caller. A `403` is answered only after the ID token verified, so the token's subject is
+/// the caller. (`401`s are not written: anyone can send them by the thousand; they are logged.)
+pub async fn refusals(
+    axum::extract::State(app): axum::extract::State<crate::api::App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let client = crate::throttle::ClientAddr::of(&parts, app.settings.trust_forwarded_for);
+    let subject = token_subject(&parts.headers);
+    let method = parts.method.to_string();
+    let response = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    let status = response.status();
+    if status == axum::http::StatusCode::UNAUTHORIZED {
+        tracing::info!(route = route.as_deref().unwrap_or("unmatched"), client = %client, "unauthenticated request refused");
+    }
+    if status != axum::http::StatusCode::FORBIDDEN {
+        return response;
+    }
+    let Some(route) = route.filter(|r| r.starts_with("/api/")) else {
+        return response;
+    };
+    let who = crate::effects::Who {
+        actor: subject.map_or_else(|| "unknown".to_owned(), |s| format!("party:{s}")),
+        role: "unknown",
+        source: client.to_string(),
+    };
+    let detail = serde_json::json!({ "method": method, "status": status.as_u16() });
+    if let Err(e) = crate::effects::audit_event(&app.db, &who, app.clock.now(), "access_refused", &route, &detail).await
+    {
+        tracing::warn!(error = %e, "cannot audit a refused request");
+    }
+    response
+}
+
+/// The `sub` of a bearer token's payload (not verified here: see [`refusals`]).
+fn token_subject(headers: &axum::http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims
+        .get("sub")?
+        .as_str()
+        .map(str::to_owned)
+        .filter(|s| s.len() <= 256)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

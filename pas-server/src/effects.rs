@@ -336,8 +336,20 @@ pub async fn audit_read(
     subject: &str,
     detail: &serde_json::Value,
 ) -> Result<(), DbError> {
+    audit_event(db, who, at, "read", subject, detail).await
+}
+
+/// One audit row in a transaction of its own (an event that changes nothing else).
+pub async fn audit_event(
+    db: &Db,
+    who: &Who,
+    at: DateTime<Utc>,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    audit(&mut tx, who, at, "read", subject, detail).await?;
+    audit(&mut tx, who, at, action, subject, detail).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -233,6 +233,7 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
             ),
         )
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), audit::refusals))
         .layer(axum::middleware::from_fn(error::problems_only))
         .layer(axum::middleware::from_fn_with_state(app.clone(), web::security_headers))
         .layer(

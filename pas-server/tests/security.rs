@@ -864,7 +864,8 @@ async fn s10_request_numbers_reveal_nothing_to_strangers() {
     }
 }
 
-/// Findings (issue 19, ASVS V7): reads of PHI were not audited, rows carried no source address,
+/// Findings (issue 19, ASVS V7): reads of PHI and refused access were not audited, rows carried
+/// no source address,
 /// admin-run ticks were recorded as `system`, and the audit table was neither append-only nor
 /// tamper-evident. Now a patient's read is a row with its client address, the table refuses
 /// UPDATE and DELETE, each row chains the one before, and `pas audit verify` finds an edit
@@ -905,6 +906,27 @@ async fn s11_the_audit_trail_records_reads_and_cannot_be_rewritten() {
             assert_eq!(r["source"], "127.0.0.1");
             assert_eq!(r["hash"].as_str().unwrap().len(), 64);
         }
+        // A refused access is a row too: the caller, the route template, the client.
+        let nosy = sign(claims("prov-3", Some("good"), Some("W3003"), &[]), Algorithm::RS256);
+        let (status, _) = s.call("GET", "/api/v1/providers/Z9999/offers", Some(&nosy), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let trail = s
+            .ok(
+                "GET",
+                "/api/v1/admin/audit?actor=party:prov-3",
+                Some(&admin),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let refused = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "access_refused")
+            .unwrap();
+        assert_eq!(refused["subject"], "/api/v1/providers/{id}/offers");
+        assert_eq!(refused["source"], "127.0.0.1");
         let by_admin = s
             .ok(
                 "GET",
