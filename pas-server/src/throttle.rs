@@ -116,7 +116,9 @@ pub const UPLOADS_AT_ONCE: usize = 2;
 pub struct Uploading {
     provider: String,
     uploading: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-    _slot: tokio::sync::OwnedSemaphorePermit,
+    /// The process slot, once granted (the provider's mark is held, and freed on drop, from
+    /// before the wait for a slot: a request dropped while waiting frees it too).
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for Uploading {
@@ -169,20 +171,17 @@ impl Throttle {
                 return Err(Error::TooMany("upload_in_progress", 30));
             }
         }
-        let guard_without_slot = Uploading2 {
+        let mut uploading = Uploading {
             provider: provider.to_owned(),
             uploading: std::sync::Arc::clone(&self.uploading),
+            _slot: None,
         };
         let slot = std::sync::Arc::clone(&self.upload_slots)
             .acquire_owned()
             .await
             .map_err(|_| Error::Internal("upload slots closed".to_owned()))?;
-        let provider = guard_without_slot.take();
-        Ok(Uploading {
-            provider,
-            uploading: std::sync::Arc::clone(&self.uploading),
-            _slot: slot,
-        })
+        uploading._slot = Some(slot);
+        Ok(uploading)
     }
 
     /// One e-mail-sending operation by `sender` (a party id, or a client address).
@@ -245,30 +244,6 @@ impl FromRequestParts<crate::api::App> for ClientAddr {
     }
 }
 
-/// Frees a provider's upload mark if the wait for a slot is abandoned (the request dropped).
-struct Uploading2 {
-    provider: String,
-    uploading: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-}
-
-impl Uploading2 {
-    /// Hand the mark over to an [`Uploading`].
-    fn take(mut self) -> String {
-        std::mem::take(&mut self.provider)
-    }
-}
-
-impl Drop for Uploading2 {
-    fn drop(&mut self) {
-        if self.provider.is_empty() {
-            return;
-        }
-        if let Ok(mut set) = self.uploading.lock() {
-            set.remove(&self.provider);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -294,5 +269,25 @@ mod tests {
         for _ in 0..10_000 {
             off.public(a).unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn one_upload_per_provider_and_a_few_per_process() {
+        let t = Throttle::new(Limits::default());
+        let first = t.upload("A1001").await.unwrap();
+        assert!(matches!(
+            t.upload("A1001").await,
+            Err(Error::TooMany("upload_in_progress", _))
+        ));
+        let other = t.upload("B2002").await.unwrap();
+        // Both slots taken: a third provider waits; abandoning the wait frees its mark.
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), t.upload("C3003")).await;
+        assert!(waiting.is_err(), "no slot free");
+        drop(first);
+        let third = t.upload("C3003").await.unwrap();
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), t.upload("A1001")).await;
+        assert!(waiting.is_err(), "no slot while B2002 and C3003 upload");
+        drop((other, third));
+        t.upload("A1001").await.unwrap();
     }
 }
