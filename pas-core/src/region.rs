@@ -19,8 +19,9 @@ use crate::postal_code::PostalCode;
 /// region name.
 pub const PROVINCE: &str = "province";
 
-/// Postal-code prefix → region, looked up by longest prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Postal-code prefix → region, looked up by longest prefix. Two maps are equal when they send
+/// the same prefixes to the same regions (however their rows were ordered).
+#[derive(Debug, Clone)]
 pub struct RegionMap {
     /// `(prefix, region index)`, prefixes upper-case, 1–6 characters.
     prefixes: HashMap<String, usize>,
@@ -251,6 +252,20 @@ impl RegionMap {
     }
 }
 
+impl PartialEq for RegionMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.prefixes.len() == other.prefixes.len()
+            && self.prefixes.iter().all(|(p, &i)| {
+                other
+                    .prefixes
+                    .get(p)
+                    .is_some_and(|&j| self.names.get(i) == other.names.get(j))
+            })
+    }
+}
+
+impl Eq for RegionMap {}
+
 impl Default for RegionMap {
     fn default() -> Self {
         Self::bc_health_authorities()
@@ -280,6 +295,18 @@ fn is_region_name(n: &str) -> bool {
 mod tests {
     use super::*;
     use crate::location::bc_fsas;
+
+    /// Found by fuzzing (fuzz/fuzz_targets/region_table.rs): the printed table lists regions
+    /// in prefix order, the read one in first-seen order, and equality compared the two orders.
+    #[test]
+    fn a_printed_table_reads_back_equal_whatever_its_row_order() {
+        let map = RegionMap::parse_csv("prefix,region\nV2M,north\nV0A,interior\nV0C,north\n").unwrap();
+        let printed = map.to_csv();
+        assert_eq!(printed, "prefix,region\nV0A,interior\nV0C,north\nV2M,north\n");
+        assert_eq!(RegionMap::parse_csv(&printed).unwrap(), map);
+        let other = RegionMap::parse_csv("prefix,region\nV2M,north\nV0A,interior\nV0C,interior\n").unwrap();
+        assert_ne!(other, map);
+    }
 
     fn code(s: &str) -> PostalCode {
         PostalCode::parse(s).unwrap()
