@@ -672,6 +672,14 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        Self::from_value(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> JsonObject<T> {
+    /// The body's JSON value as `T`, if it is an object of `T`'s shape (what the extractor
+    /// does after axum's `Json` has checked media type, size and syntax).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, Error> {
         let shape = || {
             Error::Body(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,

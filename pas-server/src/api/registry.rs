@@ -107,6 +107,45 @@ pub struct HouseholdRequest {
     pub members: Vec<MemberInput>,
 }
 
+impl HouseholdRequest {
+    /// The members as pas-core's registration records: `ids[i]` is member `i`'s new
+    /// registration id, the first the household's; every member is `waiting` since
+    /// `registered_at`. What the server stores and validates (fuzzed as one with the JSON).
+    pub fn inputs(self, ids: &[String], registered_at: &str) -> Vec<RegistrationInput> {
+        let household_id = ids.first().cloned().unwrap_or_default();
+        self.members
+            .into_iter()
+            .zip(ids)
+            .map(|(m, id)| RegistrationInput {
+                registration_id: id.clone(),
+                household_id: household_id.clone(),
+                relationship: m.relationship,
+                phn: m.phn,
+                given_name: m.given_name,
+                family_name: m.family_name,
+                birth_date: m.birth_date,
+                postal_code: m.postal_code,
+                community: m.community,
+                latitude: m.latitude,
+                longitude: m.longitude,
+                registered_at: registered_at.to_owned(),
+                status: pas_core::Status::Waiting.code().to_owned(),
+                gender_preference: m.gender_preference,
+                language: m.language,
+                translator_needed: m.translator_needed,
+                travel: m.travel,
+                needs: m.needs,
+                msp_coverage: m.msp_coverage,
+                has_provider: m.has_provider,
+                provider_leaving: m.provider_leaving,
+                phone: m.phone,
+                email: m.email,
+                email_confirm: m.email_confirm,
+            })
+            .collect()
+    }
+}
+
 /// A stored household.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdCreated {
@@ -241,37 +280,7 @@ pub async fn create_household(
     let registered_at = timestamp(now);
     let ids: Vec<String> = request.members.iter().map(|_| new_id()).collect();
     let household_id = ids.first().cloned().unwrap_or_default();
-    let inputs: Vec<RegistrationInput> = request
-        .members
-        .into_iter()
-        .zip(&ids)
-        .map(|(m, id)| RegistrationInput {
-            registration_id: id.clone(),
-            household_id: household_id.clone(),
-            relationship: m.relationship,
-            phn: m.phn,
-            given_name: m.given_name,
-            family_name: m.family_name,
-            birth_date: m.birth_date,
-            postal_code: m.postal_code,
-            community: m.community,
-            latitude: m.latitude,
-            longitude: m.longitude,
-            registered_at: registered_at.clone(),
-            status: pas_core::Status::Waiting.code().to_owned(),
-            gender_preference: m.gender_preference,
-            language: m.language,
-            translator_needed: m.translator_needed,
-            travel: m.travel,
-            needs: m.needs,
-            msp_coverage: m.msp_coverage,
-            has_provider: m.has_provider,
-            provider_leaving: m.provider_leaving,
-            phone: m.phone,
-            email: m.email,
-            email_confirm: m.email_confirm,
-        })
-        .collect();
+    let inputs = request.inputs(&ids, &registered_at);
     let household = Household::validate(&inputs, as_of).map_err(Error::Validation)?;
 
     let mut rows = Vec::with_capacity(inputs.len());
