@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use pas_core::attachment::{Journey, JourneyEvent};
 use pas_core::date::parse_iso_date;
+use pas_core::registration::MAX_HOUSEHOLD_MEMBERS;
 use pas_core::{Household, Phn, RegistrationInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -104,7 +105,35 @@ pub struct MemberInput {
 pub struct HouseholdRequest {
     /// The members (1 to 15); the first is the registrant.
     #[schema(required = true, min_items = 1, max_items = 15)]
+    #[serde(deserialize_with = "at_most_one_too_many")]
     pub members: Vec<MemberInput>,
+}
+
+/// The members as sent, but never more than one past [`MAX_HOUSEHOLD_MEMBERS`]: pas-core
+/// refuses a larger household with one error however large it is, so the rest are skipped
+/// unread rather than built (64 KiB of `{},` was ≈ 21,000 member records, 25 MB a request).
+fn at_most_one_too_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<MemberInput>, D::Error> {
+    struct Members;
+    impl<'de> serde::de::Visitor<'de> for Members {
+        type Value = Vec<MemberInput>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of members")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::new();
+            while members.len() <= MAX_HOUSEHOLD_MEMBERS {
+                match seq.next_element()? {
+                    Some(m) => members.push(m),
+                    None => return Ok(members),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(members)
+        }
+    }
+    d.deserialize_seq(Members)
 }
 
 impl HouseholdRequest {
