@@ -27,6 +27,10 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 runner_var="CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUNNER"
 env "$runner_var=bash $PWD/scripts/future.sh" \
     cargo test -p pas-server --all-features --test api --test server --test durability --test cli --test security
+# Fuzzing (fuzz/, nightly + cargo-fuzz): every target builds and survives 20 s from its
+# committed seeds under AddressSanitizer with the time and memory limits of scripts/fuzz.sh;
+# the long runs (10 minutes per target) are `bash scripts/fuzz.sh`.
+bash scripts/fuzz.sh "${PAS_FUZZ_SECONDS:-20}"
 # Documentation examples (not part of --all-targets).
 cargo test --workspace --all-features --doc
 # The README's main-job command must keep working.
