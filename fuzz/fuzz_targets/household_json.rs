@@ -1,7 +1,8 @@
 //! A household registration as the server reads it (`POST /api/v1/households`): JSON syntax
 //! and depth (axum's `Json` uses serde_json), the object shape (`JsonObject`), the members as
 //! registration records, then pas-core's household rules, tier and eligibility. Also one
-//! registration's JSON as the bindings read it (`RegistrationInput`).
+//! registration's JSON as the bindings read it (`RegistrationInput`), and the other public
+//! bodies (`PatientProof`, `LinkRequest`, `LinkToken`) with the PHN and date rules they meet.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,7 +10,7 @@ use pas_core::registration::MAX_HOUSEHOLD_MEMBERS;
 use pas_core::{Household, Registration, RegistrationInput};
 use pas_fuzz::{as_of, now};
 use pas_server::api::JsonObject;
-use pas_server::api::registry::HouseholdRequest;
+use pas_server::api::registry::{HouseholdRequest, LinkRequest, LinkToken, PatientProof};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(input) = serde_json::from_slice::<RegistrationInput>(data) {
@@ -21,6 +22,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
+    if let Ok(JsonObject(proof)) = JsonObject::<PatientProof>::from_value(value.clone()) {
+        let _ = pas_core::Phn::parse(&proof.phn);
+        let _ = pas_core::date::parse_iso_date(&proof.birth_date);
+    }
+    if let Ok(JsonObject(request)) = JsonObject::<LinkRequest>::from_value(value.clone()) {
+        let _ = pas_core::Phn::parse(&request.phn);
+    }
+    let _ = JsonObject::<LinkToken>::from_value(value.clone());
     let Ok(JsonObject(request)) = JsonObject::<HouseholdRequest>::from_value(value) else {
         return;
     };
