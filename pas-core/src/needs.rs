@@ -134,6 +134,10 @@ impl FromStr for Need {
     }
 }
 
+/// The most unknown need codes one list reports (found by fuzzing: a 64 KiB `needs` field
+/// was 32,000 errors).
+pub const MAX_UNKNOWN_NEEDS_REPORTED: usize = 10;
+
 /// A set of needs (a bit set: needs are checked on every person of every match run).
 ///
 /// ```
@@ -151,8 +155,10 @@ impl NeedSet {
     /// No needs.
     pub const EMPTY: NeedSet = NeedSet(0);
 
-    /// Parse a `;`-separated list; blank items are ignored, repeats collapse. Every unknown
-    /// code is reported (by position, since free text could hold anything).
+    /// Parse a `;`-separated list; blank items are ignored, repeats collapse. Unknown codes
+    /// are reported by position (free text could hold anything), the first
+    /// [`MAX_UNKNOWN_NEEDS_REPORTED`] of them: a field of thousands of bad codes is one
+    /// field to fix, not thousands of errors.
     pub fn parse_list(raw: &str) -> Result<Self, Vec<UnknownNeed>> {
         let mut set = NeedSet::EMPTY;
         let mut unknown = Vec::new();
@@ -162,7 +168,12 @@ impl NeedSet {
             }
             match item.parse::<Need>() {
                 Ok(n) => set.insert(n),
-                Err(_) => unknown.push(UnknownNeed { position }),
+                Err(_) => {
+                    unknown.push(UnknownNeed { position });
+                    if unknown.len() == MAX_UNKNOWN_NEEDS_REPORTED {
+                        break;
+                    }
+                }
             }
         }
         if unknown.is_empty() { Ok(set) } else { Err(unknown) }
@@ -249,6 +260,21 @@ mod tests {
         assert_eq!(chronic.len(), 13);
         assert_eq!(chronic[0], Need::StrokeTia);
         assert!(!Need::SocialNeeds.is_chronic());
+    }
+
+    #[test]
+    fn s4_unknown_needs_are_reported_up_to_ten() {
+        let raw = "x;".repeat(1000);
+        let unknown = NeedSet::parse_list(&raw).unwrap_err();
+        assert_eq!(unknown.len(), MAX_UNKNOWN_NEEDS_REPORTED);
+        assert_eq!(unknown.last(), Some(&UnknownNeed { position: 9 }));
+        let input = crate::RegistrationInput {
+            needs: raw,
+            ..Default::default()
+        };
+        let errors = crate::Registration::validate(&input, chrono::NaiveDate::MIN).unwrap_err();
+        let needs = errors.0.iter().filter(|e| e.field == "needs").count();
+        assert_eq!(needs, MAX_UNKNOWN_NEEDS_REPORTED);
     }
 
     #[test]
