@@ -1,14 +1,12 @@
-//! §5–§7 a match run over `patients.csv` and `providers.csv`, the way `pas match` runs it:
-//! pas-core reads and validates the rows (`csv_input`, `Registration::validate`,
-//! `Provider::validate`), builds and assigns the units (`matching::prepare`, `assign`) and
-//! checks the result independently (`matching::report`). Nothing here decides anything.
+//! §5–§7 a match run over `patients.csv` and `providers.csv`: pas-core's run over the two
+//! files (`matching::files`, the one `pas match` and WebAssembly make), presented as UniFFI
+//! records. Nothing here decides anything.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use pas_core::FieldError;
-use pas_core::matching::{self, MatchOptions, RejectedRow, load_patients, load_providers};
+use pas_core::matching::files::{Inputs, Named};
 
 use crate::error::{PasError, file_name};
 use crate::validation::date_arg;
@@ -110,22 +108,6 @@ fn open(path: &Path, file: &str) -> Result<BufReader<File>, PasError> {
         .map_err(|e| PasError::unreadable(file, &e))
 }
 
-fn problem(file: &str, line: u64, e: &FieldError) -> RowProblem {
-    RowProblem {
-        file: file.to_owned(),
-        line,
-        column: e.field.clone(),
-        code: e.code.as_str().to_owned(),
-        detail: e.message.clone(),
-    }
-}
-
-fn problems(file: &str, rejected: &[RejectedRow]) -> impl Iterator<Item = RowProblem> {
-    rejected
-        .iter()
-        .flat_map(move |r| r.errors.iter().map(move |e| problem(file, r.line, e)))
-}
-
 /// Run the §5 match on `patients.csv` and `providers.csv` (§7) as of `as_of` (`YYYY-MM-DD`)
 /// with tie-key `seed`. Bad rows never stop a run: they are in `problems` (and patients also in
 /// `ineligible`). Raises `FileRejected` when a file cannot be opened, is not CSV or lacks
@@ -135,80 +117,77 @@ pub fn run_match(patients_csv: String, providers_csv: String, as_of: String, see
     let as_of = date_arg(&as_of, "as_of")?;
     let (patients_path, providers_path) = (Path::new(&patients_csv), Path::new(&providers_csv));
     let (pfile, vfile) = (file_name(patients_path), file_name(providers_path));
-    let mut warnings = Vec::new();
-    let mut problems = Vec::new();
-    let mut ineligible = Vec::new();
-
-    // pas-core's loader: the rows judged exactly as `pas match` judges them.
-    let patients = load_patients(open(patients_path, &pfile)?, as_of).map_err(|e| PasError::csv_file(&pfile, &e))?;
-    let providers = load_providers(open(providers_path, &vfile)?).map_err(|e| PasError::csv_file(&vfile, &e))?;
-    for (file, list) in [(&pfile, &patients.warnings), (&vfile, &providers.warnings)] {
-        warnings.extend(list.iter().map(|w| format!("{file}:{}: {}", w.line, w.message)));
-    }
-    problems.extend(self::problems(&pfile, &patients.rejected));
-    problems.extend(self::problems(&vfile, &providers.rejected));
-    ineligible.extend(patients.rejected.iter().map(|r| IneligibleRow {
-        registration_id: r.id.clone(),
-        reasons: r.reasons.reasons.iter().map(|c| c.code().to_owned()).collect(),
-    }));
-    let (registrations, providers) = (patients.valid, providers.valid);
-
-    let options = MatchOptions { seed, as_of };
-    let prepared = matching::prepare(&registrations, &providers, &options);
-    let assignment = matching::assign(&prepared);
-    let rows = assignment.rows(&prepared);
-    let report = matching::report::report(&prepared, &rows);
-
-    ineligible.extend(prepared.ineligible.iter().map(|i| IneligibleRow {
-        registration_id: i.registration_id.to_string(),
-        reasons: i.reasons.iter().map(|r| r.code().to_owned()).collect(),
-    }));
-    ineligible.sort_by(|a, b| (&a.registration_id, &a.reasons).cmp(&(&b.registration_id, &b.reasons)));
-    problems.extend(prepared.duplicate_providers.iter().map(|id| RowProblem {
-        file: vfile.clone(),
-        line: 0,
-        column: "provider_id".to_owned(),
-        code: pas_core::ErrorCode::DuplicateProviderId.as_str().to_owned(),
-        detail: format!("provider_id {id} is given more than once; none of its rows takes part"),
-    }));
-
-    let c = &report.counts;
-    let summary = MatchSummary {
-        ineligible: ineligible.len() as u64,
-        units: c.units,
-        persons: c.persons,
-        providers: c.providers,
-        places_offered: c.places_offered,
-        places_used: c.places_used,
-        matched_units: c.matched_units,
-        matched_persons: c.matched_persons,
-        justified_envy_pairs: report.justified_envy_pairs,
-        families_split: report.families_split,
-        wasted_places: report.wasted_places,
-        fair: report.is_fair(),
-    };
-    let report_json = serde_json::to_string_pretty(&report).map_err(|_| PasError::InvalidState {
-        code: "invalid_state".to_owned(),
-        detail: "the report could not be written as JSON".to_owned(),
-    })?;
-    Ok(MatchRun {
-        seed,
-        as_of: as_of.to_string(),
-        rows: rows
-            .iter()
-            .map(|r| MatchRow {
-                rank: r.rank,
-                household_id: r.household_id.to_string(),
-                registration_id: r.registration_id.to_string(),
-                tier: u32::from(u8::from(r.tier)),
-                provider_id: r.provider_id.map(ToString::to_string),
-                distance_km: r.distance_km,
+    // pas-core's run over the two files: the rows judged and matched exactly as `pas match`.
+    let inputs = Inputs::read(
+        Named::new(&pfile, open(patients_path, &pfile)?),
+        Named::new(&vfile, open(providers_path, &vfile)?),
+        as_of,
+    )
+    .map_err(|e| PasError::csv_file(&e.file, &e.error))?;
+    inputs
+        .run(seed, as_of, |run| {
+            let report = run.verify();
+            let c = &report.counts;
+            let summary = MatchSummary {
+                ineligible: run.ineligible.len() as u64,
+                units: c.units,
+                persons: c.persons,
+                providers: c.providers,
+                places_offered: c.places_offered,
+                places_used: c.places_used,
+                matched_units: c.matched_units,
+                matched_persons: c.matched_persons,
+                justified_envy_pairs: report.justified_envy_pairs,
+                families_split: report.families_split,
+                wasted_places: report.wasted_places,
+                fair: report.is_fair(),
+            };
+            let report_json = serde_json::to_string_pretty(&report).map_err(|_| PasError::InvalidState {
+                code: "invalid_state".to_owned(),
+                detail: "the report could not be written as JSON".to_owned(),
+            })?;
+            Ok(MatchRun {
+                seed,
+                as_of: as_of.to_string(),
+                rows: run
+                    .matches
+                    .iter()
+                    .map(|r| MatchRow {
+                        rank: r.rank,
+                        household_id: r.household_id.to_string(),
+                        registration_id: r.registration_id.to_string(),
+                        tier: u32::from(u8::from(r.tier)),
+                        provider_id: r.provider_id.map(ToString::to_string),
+                        distance_km: r.distance_km,
+                    })
+                    .collect(),
+                ineligible: run
+                    .ineligible
+                    .into_iter()
+                    .map(|r| IneligibleRow {
+                        registration_id: r.registration_id,
+                        reasons: r.reasons.into_iter().map(str::to_owned).collect(),
+                    })
+                    .collect(),
+                problems: run
+                    .problems
+                    .into_iter()
+                    .map(|p| RowProblem {
+                        file: p.file,
+                        line: p.line,
+                        column: p.column,
+                        code: p.code.as_str().to_owned(),
+                        detail: p.message,
+                    })
+                    .collect(),
+                warnings: run
+                    .warnings
+                    .iter()
+                    .map(|w| format!("{}:{}: {}", w.file, w.line, w.message))
+                    .collect(),
+                summary,
+                report_json,
             })
-            .collect(),
-        ineligible,
-        problems,
-        warnings,
-        summary,
-        report_json,
-    })
+        })
+        .0
 }

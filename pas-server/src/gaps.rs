@@ -32,7 +32,9 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let as_of = args.as_of.unwrap_or_else(crate::today);
     let patients = crate::matching::read_patients(&args.patients, as_of)?;
-    let (providers, _problems, provider_rows) = crate::matching::read_providers(&args.providers)?;
+    let providers = crate::matching::read_providers(&args.providers)?;
+    let provider_rows = providers.rows;
+    let providers = providers.valid;
     let gaps = care_gaps(
         &patients.valid,
         &providers,

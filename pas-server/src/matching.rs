@@ -15,12 +15,11 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use pas_core::Registration;
 use pas_core::csv_input::CsvWarning;
-use pas_core::matching::{
-    self, MatchOptions, MatchRow, RejectedRow, load_patients, load_providers, report::MatchReport,
-};
+use pas_core::matching::files::{Inputs, Named, RowProblem, Which};
+use pas_core::matching::{Loaded, MatchRow, load_patients, load_providers, report::MatchReport};
 use pas_core::provider::Provider;
-use pas_core::{FieldError, Registration};
 
 /// Options of `pas match`.
 #[derive(clap::Args)]
@@ -42,40 +41,6 @@ pub struct Args {
     out: PathBuf,
 }
 
-/// A problem in an input row: where, which column, which rule.
-pub(crate) struct RowProblem {
-    file: String,
-    line: u64,
-    column: String,
-    code: &'static str,
-    message: String,
-}
-
-impl RowProblem {
-    fn new(file: &str, line: u64, e: &FieldError) -> Self {
-        Self {
-            file: file.to_owned(),
-            line,
-            column: e.field.clone(),
-            code: e.code.as_str(),
-            message: e.message.clone(),
-        }
-    }
-}
-
-/// A patient row that did not validate: its id as written and every reason (§3).
-struct Rejected {
-    registration_id: String,
-    reasons: String,
-}
-
-pub(crate) struct Patients {
-    pub(crate) valid: Vec<Registration>,
-    rejected: Vec<Rejected>,
-    problems: Vec<RowProblem>,
-    pub(crate) rows: usize,
-}
-
 /// Opens `path` with a progress bar over its bytes (hidden when stderr is not a terminal).
 fn open(path: &Path, label: &'static str) -> anyhow::Result<(impl std::io::Read + Send, indicatif::ProgressBar)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -95,43 +60,24 @@ fn warn(file: &str, warnings: &[CsvWarning]) {
     }
 }
 
-fn problems_of(file: &str, rejected: &[RejectedRow]) -> Vec<RowProblem> {
-    rejected
-        .iter()
-        .flat_map(|r| r.errors.iter().map(move |e| RowProblem::new(file, r.line, e)))
-        .collect()
-}
-
-/// Read and validate `patients.csv` on all cores (pas-core's loader).
-pub(crate) fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Patients> {
-    let file = name_of(path);
+/// Read and validate `patients.csv` on all cores (pas-core's loader), for the commands that
+/// need only its valid records (`gaps`, `validate-panel --registry`).
+pub(crate) fn read_patients(path: &Path, as_of: NaiveDate) -> anyhow::Result<Loaded<Registration>> {
     let (input, bar) = open(path, "patients.csv")?;
     let loaded =
         load_patients(input, as_of).with_context(|| format!("{} is not a usable patients.csv", path.display()))?;
     bar.finish_and_clear();
-    warn(&file, &loaded.warnings);
-    Ok(Patients {
-        problems: problems_of(&file, &loaded.rejected),
-        rejected: loaded
-            .rejected
-            .into_iter()
-            .map(|r| Rejected {
-                registration_id: r.id,
-                reasons: r.reasons.codes(),
-            })
-            .collect(),
-        valid: loaded.valid,
-        rows: loaded.rows,
-    })
+    warn(&name_of(path), &loaded.warnings);
+    Ok(loaded)
 }
 
-pub(crate) fn read_providers(path: &Path) -> anyhow::Result<(Vec<Provider>, Vec<RowProblem>, usize)> {
-    let file = name_of(path);
+/// Read and validate `providers.csv`.
+pub(crate) fn read_providers(path: &Path) -> anyhow::Result<Loaded<Provider>> {
     let (input, bar) = open(path, "providers.csv")?;
     let loaded = load_providers(input).with_context(|| format!("{} is not a usable providers.csv", path.display()))?;
     bar.finish_and_clear();
-    warn(&file, &loaded.warnings);
-    Ok((loaded.valid, problems_of(&file, &loaded.rejected), loaded.rows))
+    warn(&name_of(path), &loaded.warnings);
+    Ok(loaded)
 }
 
 fn writer(dir: &Path, name: &str) -> anyhow::Result<csv::Writer<BufWriter<File>>> {
@@ -183,88 +129,73 @@ fn write_matches(dir: &Path, rows: &[MatchRow<'_>]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Run `pas match`.
+/// Run `pas match`: pas-core's run over the two files ([`files`]), written out.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let as_of = args.as_of.unwrap_or_else(crate::today);
     crate::out_dir(&args.out)?;
     let t0 = Instant::now();
-    let patients = read_patients(&args.patients, as_of)?;
-    let (providers, provider_problems, provider_rows) = read_providers(&args.providers)?;
+    let (pname, vname) = (name_of(&args.patients), name_of(&args.providers));
+    let (patients, patients_bar) = open(&args.patients, "patients.csv")?;
+    let (providers, providers_bar) = open(&args.providers, "providers.csv")?;
+    let inputs = Inputs::read(Named::new(&pname, patients), Named::new(&vname, providers), as_of).map_err(|e| {
+        let (path, kind) = match e.which {
+            Which::Patients => (&args.patients, "patients.csv"),
+            Which::Providers => (&args.providers, "providers.csv"),
+        };
+        anyhow::Error::new(e.error).context(format!("{} is not a usable {kind}", path.display()))
+    })?;
+    patients_bar.finish_and_clear();
+    providers_bar.finish_and_clear();
     let t_read = t0.elapsed();
+    let (patient_rows, provider_rows) = (inputs.patient_rows, inputs.provider_rows);
 
     let t1 = Instant::now();
     let spinner = crate::progress::spinner("matching");
-    let options = MatchOptions { seed: args.seed, as_of };
-    let problem = matching::prepare(&patients.valid, &providers, &options);
-    let assignment = matching::assign(&problem);
-    let rows = assignment.rows(&problem);
-    let t_match = t1.elapsed();
-    spinner.set_message("verifying");
-    let t2 = Instant::now();
-    let report = matching::report::report(&problem, &rows);
-    let t_report = t2.elapsed();
-    spinner.finish_and_clear();
-
-    let t3 = Instant::now();
-    write_matches(&args.out, &rows)?;
-
-    let mut ineligible: Vec<(String, String)> = patients
-        .rejected
-        .into_iter()
-        .map(|r| (r.registration_id, r.reasons))
-        .chain(problem.ineligible.iter().map(|i| {
-            let codes: Vec<&str> = i.reasons.iter().map(|r| r.code()).collect();
-            (i.registration_id.to_string(), codes.join(";"))
-        }))
-        .collect();
-    ineligible.sort();
-    let mut w = writer(&args.out, "ineligible.csv")?;
-    w.write_record(["registration_id", "reasons"])?;
-    for (id, reasons) in &ineligible {
-        w.write_record([id, reasons])?;
-    }
-    w.flush()?;
-
-    let providers_file = name_of(&args.providers);
-    let mut problems = patients.problems;
-    problems.extend(provider_problems);
-    problems.extend(problem.duplicate_providers.iter().map(|id| RowProblem {
-        file: providers_file.clone(),
-        line: 0,
-        column: "provider_id".to_owned(),
-        code: pas_core::ErrorCode::DuplicateProviderId.as_str(),
-        message: format!("provider_id {id} is given more than once; none of its rows takes part"),
-    }));
-    let mut w = writer(&args.out, "errors.csv")?;
-    w.write_record(["file", "line", "column", "code", "message"])?;
-    for p in &problems {
-        w.write_record([&p.file, &p.line.to_string(), &p.column, p.code, &p.message])?;
-    }
-    w.flush()?;
-
-    let path = args.out.join("report.json");
-    let file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut file = BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut file, &report)?;
-    file.write_all(b"\n")?;
-    file.flush()?;
-    let t_write = t3.elapsed();
-
-    summary(args, &report, patients.rows, provider_rows, &problems);
-    eprintln!(
-        "  time: read {:.2} s, match {:.2} s, verify {:.2} s, write {:.2} s (total {:.2} s)",
-        t_read.as_secs_f64(),
-        t_match.as_secs_f64(),
-        t_report.as_secs_f64(),
-        t_write.as_secs_f64(),
-        t0.elapsed().as_secs_f64()
-    );
+    let (written, registrations) = inputs.run(args.seed, as_of, |run| -> anyhow::Result<_> {
+        let t_match = t1.elapsed();
+        spinner.set_message("verifying");
+        let t2 = Instant::now();
+        let report = run.verify();
+        let t_report = t2.elapsed();
+        spinner.finish_and_clear();
+        for w in &run.warnings {
+            eprintln!("pas: warning: {}:{}: {}", w.file, w.line, w.message);
+        }
+        let t3 = Instant::now();
+        write_matches(&args.out, &run.matches)?;
+        let mut w = writer(&args.out, "ineligible.csv")?;
+        w.write_record(["registration_id", "reasons"])?;
+        for row in &run.ineligible {
+            w.write_record([row.registration_id.as_str(), row.codes().as_str()])?;
+        }
+        w.flush()?;
+        let mut w = writer(&args.out, "errors.csv")?;
+        w.write_record(["file", "line", "column", "code", "message"])?;
+        for p in &run.problems {
+            w.write_record([&p.file, &p.line.to_string(), &p.column, p.code.as_str(), &p.message])?;
+        }
+        w.flush()?;
+        let path = args.out.join("report.json");
+        let file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        let mut file = BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut file, &report)?;
+        file.write_all(b"\n")?;
+        file.flush()?;
+        summary(args, &report, patient_rows, provider_rows, &run.problems);
+        eprintln!(
+            "  time: read {:.2} s, match {:.2} s, verify {:.2} s, write {:.2} s (total {:.2} s)",
+            t_read.as_secs_f64(),
+            t_match.as_secs_f64(),
+            t_report.as_secs_f64(),
+            t3.elapsed().as_secs_f64(),
+            t0.elapsed().as_secs_f64()
+        );
+        Ok(report.is_fair())
+    });
     // A million registrations are millions of small allocations: freeing them one by one takes a
     // third of a second, and the process ends now, so the OS takes the memory back in one go.
-    drop(rows);
-    drop(problem);
-    std::mem::forget(patients.valid);
-    if !report.is_fair() {
+    std::mem::forget(registrations);
+    if !written? {
         bail!(
             "the independent check of the result failed (see report.json): this is a bug in PAS, do not publish this run"
         );
@@ -275,7 +206,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 fn summary(args: &Args, r: &MatchReport, patient_rows: usize, provider_rows: usize, problems: &[RowProblem]) {
     const SHOWN: usize = 10;
     for p in problems.iter().take(SHOWN) {
-        eprintln!("pas: {}:{}: {}: {}: {}", p.file, p.line, p.column, p.code, p.message);
+        eprintln!(
+            "pas: {}:{}: {}: {}: {}",
+            p.file,
+            p.line,
+            p.column,
+            p.code.as_str(),
+            p.message
+        );
     }
     if problems.len() > SHOWN {
         eprintln!("pas: … and {} more problems in errors.csv", problems.len() - SHOWN);

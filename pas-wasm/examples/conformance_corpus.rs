@@ -271,7 +271,7 @@ fn matching(as_of: NaiveDate) -> Result<Value, Box<dyn std::error::Error>> {
     let (patients, providers) = (String::from_utf8(patients)?, String::from_utf8(providers)?);
     let seed = 5;
     let inputs = pas_wasm::matching::read_inputs(&patients, &providers, as_of).map_err(|e| e.message())?;
-    let expected = inputs.run(seed, as_of, |outcome| serde_json::to_value(outcome))?;
+    let expected = pas_wasm::matching::run(inputs, seed, as_of, |outcome| serde_json::to_value(outcome))?;
     Ok(json!({
         "rows": province.patients.len(),
         "patients_csv": patients,

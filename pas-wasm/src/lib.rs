@@ -274,7 +274,7 @@ pub fn match_province(
     };
     let as_of = as_of(options.as_of)?;
     let inputs = matching::read_inputs(patients_csv, providers_csv, as_of).map_err(|e| js_error(&e))?;
-    inputs.run(options.seed.unwrap_or(0), as_of, |outcome| to_js(&outcome))
+    matching::run(inputs, options.seed.unwrap_or(0), as_of, |outcome| to_js(&outcome))
 }
 
 /// A panel file argument: a string (text) or a `Uint8Array` (the file's bytes, e.g.

@@ -1,15 +1,13 @@
 //! `matchProvince`: a coordinator's what-if run on `patients.csv` and `providers.csv` text
-//! (DOMAIN §5–§7), the same steps as `pas match` (pas-server/src/matching.rs) on one thread:
-//! read with `pas_core::csv_input`, validate, `matching::prepare`, `assign`, `rows`, `report`.
+//! (DOMAIN §5–§7): pas-core's run over the two files (`matching::files`, the one `pas match`
+//! and the FFI make), on one thread, presented as JavaScript objects.
 //! A bad row never stops the run: it is listed, and the good rows are matched.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use pas_core::csv_input::CsvError;
-use pas_core::matching::{self, MatchOptions, MatchRow, load_patients, load_providers, report::MatchReport};
-use pas_core::provider::Provider;
-use pas_core::{ErrorCode, FieldError, Registration};
+use pas_core::matching::files::{self, Inputs, Named};
+use pas_core::matching::{MatchRow, report::MatchReport};
 
 use crate::api::ApiError;
 
@@ -17,7 +15,7 @@ use crate::api::ApiError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowProblem {
     /// `patients` or `providers`.
-    pub file: &'static str,
+    pub file: String,
     /// Physical line (0: the whole file).
     pub line: u64,
     /// Column.
@@ -28,23 +26,11 @@ pub struct RowProblem {
     pub message: String,
 }
 
-impl RowProblem {
-    fn new(file: &'static str, line: u64, e: &FieldError) -> Self {
-        Self {
-            file,
-            line,
-            column: e.field.clone(),
-            code: e.code.as_str(),
-            message: e.message.clone(),
-        }
-    }
-}
-
 /// A warning about a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Warning {
     /// `patients` or `providers`.
-    pub file: &'static str,
+    pub file: String,
     /// Physical line.
     pub line: u64,
     /// What was noticed.
@@ -57,7 +43,7 @@ pub struct IneligibleRow {
     /// As written (blank when the row could not be read).
     pub registration_id: String,
     /// Every reason code.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<&'static str>,
 }
 
 /// The whole run.
@@ -75,79 +61,59 @@ pub struct Outcome<'p> {
     pub report: MatchReport,
 }
 
-/// Validated input of a run.
-pub struct Inputs {
-    registrations: Vec<Registration>,
-    providers: Vec<Provider>,
-    rejected: Vec<IneligibleRow>,
-    problems: Vec<RowProblem>,
-    warnings: Vec<Warning>,
-}
-
-/// Read and validate both files with pas-core's loader (the rows judged exactly as `pas match`
-/// judges them). A file that is not CSV or lacks required columns is an `invalid_csv` error
-/// naming it (`field`: `patients` or `providers`).
+/// Read and validate both files with pas-core (the rows judged exactly as `pas match` judges
+/// them; files named `patients` and `providers`). A file that is not CSV or lacks required
+/// columns is an `invalid_csv` error naming it (`field`).
 pub fn read_inputs(patients_csv: &str, providers_csv: &str, as_of: NaiveDate) -> Result<Inputs, ApiError> {
-    let fatal = |file: &'static str| move |e: CsvError| ApiError::argument("invalid_csv", file, format!("{file}: {e}"));
-    let patients = load_patients(patients_csv.as_bytes(), as_of).map_err(fatal("patients"))?;
-    let providers = load_providers(providers_csv.as_bytes()).map_err(fatal("providers"))?;
-    let mut out = Inputs {
-        registrations: patients.valid,
-        providers: providers.valid,
-        rejected: Vec::new(),
-        problems: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for (file, warnings, rejected) in [
-        ("patients", &patients.warnings, &patients.rejected),
-        ("providers", &providers.warnings, &providers.rejected),
-    ] {
-        out.warnings.extend(warnings.iter().map(|w| Warning {
-            file,
-            line: w.line,
-            message: w.message.clone(),
-        }));
-        out.problems.extend(
-            rejected
-                .iter()
-                .flat_map(|r| r.errors.iter().map(move |e| RowProblem::new(file, r.line, e))),
-        );
-    }
-    out.rejected.extend(patients.rejected.iter().map(|r| IneligibleRow {
-        registration_id: r.id.clone(),
-        reasons: r.reasons.reasons.iter().map(|c| c.code().to_owned()).collect(),
-    }));
-    Ok(out)
+    Inputs::read(
+        Named::new("patients", patients_csv.as_bytes()),
+        Named::new("providers", providers_csv.as_bytes()),
+        as_of,
+    )
+    .map_err(|e| ApiError::argument("invalid_csv", &e.file, e.to_string()))
 }
 
-impl Inputs {
-    /// Run the match and build the outcome; `f` gets it while the borrowed rows live.
-    pub fn run<R>(mut self, seed: u64, as_of: NaiveDate, f: impl FnOnce(Outcome<'_>) -> R) -> R {
-        let options = MatchOptions { seed, as_of };
-        let problem = matching::prepare(&self.registrations, &self.providers, &options);
-        let assignment = matching::assign(&problem);
-        let matches = assignment.rows(&problem);
-        let report = matching::report::report(&problem, &matches);
-        let mut ineligible = std::mem::take(&mut self.rejected);
-        ineligible.extend(problem.ineligible.iter().map(|i| IneligibleRow {
-            registration_id: i.registration_id.to_string(),
-            reasons: i.reasons.iter().map(|r| r.code().to_owned()).collect(),
-        }));
-        ineligible.sort();
-        let mut errors = std::mem::take(&mut self.problems);
-        errors.extend(problem.duplicate_providers.iter().map(|id| RowProblem {
-            file: "providers",
-            line: 0,
-            column: "provider_id".to_owned(),
-            code: ErrorCode::DuplicateProviderId.as_str(),
-            message: format!("provider_id {id} is given more than once; none of its rows takes part"),
-        }));
-        f(Outcome {
-            matches,
-            ineligible,
-            errors,
-            warnings: std::mem::take(&mut self.warnings),
-            report,
+/// Run the match and present the outcome; `f` gets it while the borrowed rows live.
+pub fn run<R>(inputs: Inputs, seed: u64, as_of: NaiveDate, f: impl FnOnce(Outcome<'_>) -> R) -> R {
+    inputs
+        .run(seed, as_of, |run| {
+            let report = run.verify();
+            let files::Run {
+                matches,
+                ineligible,
+                problems,
+                warnings,
+                ..
+            } = run;
+            f(Outcome {
+                matches,
+                ineligible: ineligible
+                    .into_iter()
+                    .map(|r| IneligibleRow {
+                        registration_id: r.registration_id,
+                        reasons: r.reasons,
+                    })
+                    .collect(),
+                errors: problems
+                    .into_iter()
+                    .map(|p| RowProblem {
+                        file: p.file,
+                        line: p.line,
+                        column: p.column,
+                        code: p.code.as_str(),
+                        message: p.message,
+                    })
+                    .collect(),
+                warnings: warnings
+                    .into_iter()
+                    .map(|w| Warning {
+                        file: w.file,
+                        line: w.line,
+                        message: w.message,
+                    })
+                    .collect(),
+                report,
+            })
         })
-    }
+        .0
 }

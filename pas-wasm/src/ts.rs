@@ -924,7 +924,9 @@ mod tests {
             as_of(),
         )
         .unwrap();
-        let json = inputs.run(0, as_of(), |outcome| same_shape::<super::MatchOutcome>(&outcome));
+        let json = crate::matching::run(inputs, 0, as_of(), |outcome| {
+            same_shape::<super::MatchOutcome>(&outcome)
+        });
         assert!(json["matches"].as_array().is_some_and(|m| !m.is_empty()));
         assert_eq!(json["report"]["justified_envy_pairs"], 0);
     }

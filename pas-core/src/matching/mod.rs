@@ -57,6 +57,7 @@ use crate::provider::{Provider, ProviderGender, ProviderId};
 use crate::registration::{GenderPreference, Language, Registration, Travel};
 
 mod engine;
+pub mod files;
 mod load;
 pub mod naive;
 mod par;
