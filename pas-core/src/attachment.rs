@@ -690,6 +690,75 @@ const fn row(from: &'static str, event: &'static str, to: &'static str, when: &'
     TransitionRow { from, event, to, when }
 }
 
+/// The state of an offer (a match run's proposal of one provider to one registration), kept
+/// in step with the registration's journey (DOMAIN §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    /// Made, not yet answered.
+    Open,
+    /// The provider accepted.
+    Accepted,
+    /// The provider declined.
+    Declined,
+    /// The patient declined.
+    PatientDeclined,
+    /// Not answered in time.
+    Lapsed,
+    /// The registration was attached to this provider.
+    Attached,
+    /// Void: the registration was withdrawn, closed, or attached elsewhere.
+    Withdrawn,
+}
+
+impl OfferState {
+    /// The stored code (`open`, `accepted`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::PatientDeclined => "patient_declined",
+            Self::Lapsed => "lapsed",
+            Self::Attached => "attached",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Whether the offer still holds the provider's place (`open` or `accepted`).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Open | Self::Accepted)
+    }
+}
+
+/// What a journey transition does to the registration's live offers (`open` or `accepted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferSettlement {
+    /// Every live offer becomes this state.
+    All(OfferState),
+    /// Attached to this practitioner: a live offer of that provider becomes `attached`, any
+    /// other `withdrawn` (the patient found care elsewhere).
+    AttachedTo(PractitionerNumber),
+}
+
+/// How the live offers of a registration follow its transition from `before` to `after` by
+/// `event` (DOMAIN §9); `None` when they stay as they are (an offer made, or a transition that
+/// does not concern offers).
+pub fn settle_offers(before: &JourneyState, after: &JourneyState, event: &JourneyEvent) -> Option<OfferSettlement> {
+    use JourneyState as S;
+    match after {
+        S::Accepted { .. } => Some(OfferSettlement::All(OfferState::Accepted)),
+        S::Attached { practitioner } => Some(OfferSettlement::AttachedTo(practitioner.clone())),
+        S::Waiting if matches!(before, S::Offered { .. }) => Some(OfferSettlement::All(match event {
+            JourneyEvent::ProviderDecline { .. } => OfferState::Declined,
+            JourneyEvent::PatientDecline => OfferState::PatientDeclined,
+            _ => OfferState::Lapsed,
+        })),
+        S::Withdrawn | S::Closed { .. } => Some(OfferSettlement::All(OfferState::Withdrawn)),
+        S::Offered { .. } | S::Waiting | S::Inactive => None,
+    }
+}
+
 /// The journey as a Mermaid state diagram.
 pub fn state_diagram() -> String {
     let terminal: Vec<&str> = Status::ALL
@@ -702,6 +771,53 @@ pub fn state_diagram() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn s9_offers_follow_the_journey() {
+        use super::{JourneyEvent as E, JourneyState as S, OfferSettlement as O, OfferState, settle_offers};
+        let p = super::ProviderId::parse("P1").unwrap();
+        let offered = S::Offered { provider: p.clone() };
+        let accepted = S::Accepted { provider: p.clone() };
+        let decline = E::ProviderDecline { provider: p.clone() };
+        assert_eq!(
+            settle_offers(&S::Waiting, &offered, &E::Offer { provider: p.clone() }),
+            None
+        );
+        assert_eq!(
+            settle_offers(&offered, &accepted, &E::ProviderAccept { provider: p.clone() }),
+            Some(O::All(OfferState::Accepted))
+        );
+        assert_eq!(
+            settle_offers(&offered, &S::Waiting, &decline),
+            Some(O::All(OfferState::Declined))
+        );
+        assert_eq!(
+            settle_offers(&offered, &S::Waiting, &E::PatientDecline),
+            Some(O::All(OfferState::PatientDeclined))
+        );
+        assert_eq!(
+            settle_offers(&offered, &S::Waiting, &E::Tick),
+            Some(O::All(OfferState::Lapsed))
+        );
+        assert_eq!(settle_offers(&S::Inactive, &S::Waiting, &E::StatusReply), None);
+        let a1: super::PractitionerNumber = "A1234".parse().unwrap();
+        assert_eq!(
+            settle_offers(
+                &accepted,
+                &S::Attached {
+                    practitioner: a1.clone()
+                },
+                &E::Tick
+            ),
+            Some(O::AttachedTo(a1))
+        );
+        assert_eq!(
+            settle_offers(&accepted, &S::Withdrawn, &E::Withdraw),
+            Some(O::All(OfferState::Withdrawn))
+        );
+        assert!(OfferState::Accepted.is_live() && !OfferState::Lapsed.is_live());
+        assert_eq!(OfferState::PatientDeclined.code(), "patient_declined");
+    }
+
     use super::*;
     use crate::workflow::documented_mermaid;
     use chrono::TimeZone;

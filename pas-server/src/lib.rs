@@ -24,6 +24,7 @@ pub mod clock;
 pub mod db;
 pub mod effects;
 pub mod error;
+pub mod journey;
 pub mod registrar;
 pub mod throttle;
 pub mod transport;

@@ -48,7 +48,7 @@ pub async fn tick(db: &Db, now: DateTime<Utc>, who: &Who) -> Result<TickSummary,
         let Some(current) = db::registration(&mut tx, &stored.registration_id).await? else {
             continue;
         };
-        match super::matching::journey_event(&mut tx, &current, &JourneyEvent::Tick, now, &who).await {
+        match crate::journey::journey_event(&mut tx, &current, &JourneyEvent::Tick, now, &who).await {
             Ok(_) => {
                 tx.commit().await?;
                 summary.journeys += 1;

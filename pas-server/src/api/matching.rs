@@ -1,10 +1,8 @@
 //! Match runs by coordinators, offers answered by providers or their staff, 98990 attachment
 //! claims (DOMAIN §5, §6, §9).
 //!
-//! Places: a provider's open places are pas-core's `ProviderCapacity::open_places` minus the
-//! places already promised since their panel size was last set — offers `open` or `accepted`,
-//! and offers that became attachments after the panel size was stated (a later panel upload
-//! counts them in `current_panel_size`). Every transaction that creates or answers offers first
+//! Places: a provider's open places net of the places already promised ([`crate::journey`]).
+//! Every transaction that creates or answers offers first
 //! takes the `places` lock row ([`crate::db::lock`]), so two server processes sharing one
 //! PostgreSQL database can never promise one place twice.
 
@@ -13,8 +11,8 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, Utc};
-use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent, JourneyState};
+use chrono::NaiveDate;
+use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent};
 use pas_core::matching::{self, MatchOptions, report::MatchReport};
 use pas_core::provider::Provider;
 use pas_core::region::PROVINCE;
@@ -26,105 +24,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{App, Caller, Scope, acting_for, internal, new_id, timestamp};
 use crate::db::{self, StoredRegistration};
-use crate::effects::{self, Who};
+use crate::effects;
 use crate::error::{Error, Problem};
-
-/// Apply `event` to a stored registration inside `tx`: pas-core's transition, the row update
-/// (optimistic on the status), the offers it settles, and its effects into outbox and audit.
-pub async fn journey_event(
-    tx: &mut AnyConnection,
-    stored: &StoredRegistration,
-    event: &JourneyEvent,
-    now: DateTime<Utc>,
-    who: &Who,
-) -> Result<StoredRegistration, Error> {
-    let journey = stored.parsed_journey()?;
-    let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
-    let status = next.status().code();
-    let json = serde_json::to_string(&next).map_err(internal)?;
-    let at = timestamp(now);
-    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &at).await?;
-    settle_offers(tx, &stored.registration_id, journey.state(), next.state(), event, &at).await?;
-    effects::record(tx, who, now, &effs, None).await?;
-    let mut updated = stored.clone();
-    status.clone_into(&mut updated.status);
-    updated.journey = json;
-    updated.updated_at = at;
-    Ok(updated)
-}
-
-/// Keep the `offers` rows in step with the journey.
-async fn settle_offers(
-    tx: &mut AnyConnection,
-    registration_id: &str,
-    before: &JourneyState,
-    after: &JourneyState,
-    event: &JourneyEvent,
-    at: &str,
-) -> Result<(), Error> {
-    let (state, provider): (&str, Option<String>) = match after {
-        JourneyState::Offered { .. } => return Ok(()),
-        JourneyState::Accepted { .. } => ("accepted", None),
-        JourneyState::Attached { practitioner } => ("attached", Some(practitioner.to_string())),
-        JourneyState::Waiting if matches!(before, JourneyState::Offered { .. }) => (
-            match event {
-                JourneyEvent::ProviderDecline { .. } => "declined",
-                JourneyEvent::PatientDecline => "patient_declined",
-                _ => "lapsed",
-            },
-            None,
-        ),
-        JourneyState::Withdrawn | JourneyState::Closed { .. } => ("withdrawn", None),
-        _ => return Ok(()),
-    };
-    match provider {
-        // Attached: to the offered provider's practice, or elsewhere (the offer is void).
-        Some(p) => {
-            sqlx::query(
-                "UPDATE offers SET state = CASE WHEN provider_id = $1 THEN 'attached' ELSE 'withdrawn' END, \
-                 changed_at = $2 WHERE registration_id = $3 AND state IN ('open', 'accepted')",
-            )
-            .bind(p)
-            .bind(at)
-            .bind(registration_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        None => {
-            sqlx::query(
-                "UPDATE offers SET state = $1, changed_at = $2 WHERE registration_id = $3 \
-                 AND state IN ('open', 'accepted')",
-            )
-            .bind(state)
-            .bind(at)
-            .bind(registration_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Places already promised per provider (see the module docs).
-/// `only`: one provider's count instead of every provider's.
-pub(crate) async fn promised(tx: &mut AnyConnection, only: Option<&str>) -> Result<HashMap<String, u32>, Error> {
-    let rows = sqlx::query(
-        "SELECT o.provider_id, COUNT(*) FROM offers o JOIN providers p ON p.provider_id = o.provider_id \
-         WHERE ($1 = '' OR o.provider_id = $1) \
-         AND (o.state IN ('open', 'accepted') OR (o.state = 'attached' AND o.changed_at > p.panel_size_at)) \
-         GROUP BY o.provider_id",
-    )
-    .bind(only.unwrap_or_default())
-    .fetch_all(tx)
-    .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let id: String = r.try_get(0)?;
-        let n: i64 = r.try_get(1)?;
-        out.insert(id, u32::try_from(n).unwrap_or(u32::MAX));
-    }
-    Ok(out)
-}
+use crate::journey::{journey_event, promised};
 
 /// Options of a match run.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]

@@ -413,7 +413,7 @@ async fn provider_view(app: &App, id: &str) -> Result<ProviderView, Error> {
     let open = match &capacity {
         Some(c) => {
             let mut conn = app.db.pool().acquire().await?;
-            let promised = super::matching::promised(&mut conn, Some(id)).await?;
+            let promised = crate::journey::promised(&mut conn, Some(id)).await?;
             c.open_places().saturating_sub(promised.get(id).copied().unwrap_or(0))
         }
         None => 0,
@@ -770,7 +770,7 @@ pub async fn upload_panel(
         };
         let event = JourneyEvent::PanelReconciliation { practitioner };
         // A registration that moved to a terminal state meanwhile is left as it is.
-        match super::matching::journey_event(&mut tx, &stored, &event, now, &who).await {
+        match crate::journey::journey_event(&mut tx, &stored, &event, now, &who).await {
             Ok(_) => attached += 1,
             Err(Error::Transition(_)) => {}
             Err(e) => return Err(e),

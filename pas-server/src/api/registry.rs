@@ -650,7 +650,7 @@ async fn patient_event(
     // Re-read inside the transaction: the journey may have moved since.
     let current = db::registration(&mut tx, id).await?.ok_or(Error::NotFound)?;
     let updated =
-        super::matching::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient(client)).await?;
+        crate::journey::journey_event(&mut tx, &current, &event, app.clock.now(), &Who::patient(client)).await?;
     tx.commit().await?;
     tracing::info!(registration_id = %id, event = event.name(), status = %updated.status, "patient event");
     let mut status = status_of(app, &updated).await?;

@@ -224,7 +224,7 @@ pub async fn resolve(
         let stored = db::registration(&mut tx, &item.registration_id)
             .await?
             .ok_or(Error::Missing("registration"))?;
-        super::matching::journey_event(
+        crate::journey::journey_event(
             &mut tx,
             &stored,
             &JourneyEvent::PanelReconciliation { practitioner },

@@ -1,0 +1,103 @@
+//! The attachment journey as stored (DOMAIN §9): a registration's transition applied inside a
+//! transaction — pas-core's rule, the row, the offers it settles (pas-core's
+//! [`settle_offers`](pas_core::attachment::settle_offers)), its effects into outbox and audit —
+//! and the places already promised to providers.
+//!
+//! Places: a provider's open places are pas-core's `ProviderCapacity::open_places` minus the
+//! places already promised since their panel size was last set — offers `open` or `accepted`,
+//! and offers that became attachments after the panel size was stated (a later panel upload
+//! counts them in `current_panel_size`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use pas_core::attachment::{JourneyEvent, OfferSettlement, OfferState, settle_offers};
+use sqlx::{AnyConnection, Row};
+
+use crate::clock::timestamp;
+use crate::db::{self, StoredRegistration};
+use crate::effects::{self, Who};
+use crate::error::Error;
+
+/// Apply `event` to a stored registration inside `tx`: pas-core's transition, the row update
+/// (optimistic on the status), the offers it settles, and its effects into outbox and audit.
+pub async fn journey_event(
+    tx: &mut AnyConnection,
+    stored: &StoredRegistration,
+    event: &JourneyEvent,
+    now: DateTime<Utc>,
+    who: &Who,
+) -> Result<StoredRegistration, Error> {
+    let journey = stored.parsed_journey()?;
+    let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
+    let status = next.status().code();
+    let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
+    let at = timestamp(now);
+    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &at).await?;
+    if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {
+        store_settlement(tx, &stored.registration_id, &settlement, &at).await?;
+    }
+    effects::record(tx, who, now, &effs, None).await?;
+    let mut updated = stored.clone();
+    status.clone_into(&mut updated.status);
+    updated.journey = json;
+    updated.updated_at = at;
+    Ok(updated)
+}
+
+/// The registration's live offers (`open`, `accepted`) as pas-core settled them.
+async fn store_settlement(
+    tx: &mut AnyConnection,
+    registration_id: &str,
+    settlement: &OfferSettlement,
+    at: &str,
+) -> Result<(), Error> {
+    match settlement {
+        OfferSettlement::AttachedTo(practitioner) => {
+            sqlx::query(
+                "UPDATE offers SET state = CASE WHEN provider_id = $1 THEN $2 ELSE $3 END, \
+                 changed_at = $4 WHERE registration_id = $5 AND state IN ('open', 'accepted')",
+            )
+            .bind(practitioner.to_string())
+            .bind(OfferState::Attached.code())
+            .bind(OfferState::Withdrawn.code())
+            .bind(at)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        OfferSettlement::All(state) => {
+            sqlx::query(
+                "UPDATE offers SET state = $1, changed_at = $2 WHERE registration_id = $3 \
+                 AND state IN ('open', 'accepted')",
+            )
+            .bind(state.code())
+            .bind(at)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Places already promised per provider (see the module docs).
+/// `only`: one provider's count instead of every provider's.
+pub async fn promised(tx: &mut AnyConnection, only: Option<&str>) -> Result<HashMap<String, u32>, Error> {
+    let rows = sqlx::query(
+        "SELECT o.provider_id, COUNT(*) FROM offers o JOIN providers p ON p.provider_id = o.provider_id \
+         WHERE ($1 = '' OR o.provider_id = $1) \
+         AND (o.state IN ('open', 'accepted') OR (o.state = 'attached' AND o.changed_at > p.panel_size_at)) \
+         GROUP BY o.provider_id",
+    )
+    .bind(only.unwrap_or_default())
+    .fetch_all(tx)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let n: i64 = r.try_get(1)?;
+        out.insert(id, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    Ok(out)
+}
