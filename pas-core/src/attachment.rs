@@ -732,7 +732,7 @@ impl OfferState {
 }
 
 /// What a journey transition does to the registration's live offers (`open` or `accepted`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferSettlement {
     /// Every live offer becomes this state.
     All(OfferState),
@@ -748,7 +748,7 @@ pub fn settle_offers(before: &JourneyState, after: &JourneyState, event: &Journe
     use JourneyState as S;
     match after {
         S::Accepted { .. } => Some(OfferSettlement::All(OfferState::Accepted)),
-        S::Attached { practitioner } => Some(OfferSettlement::AttachedTo(practitioner.clone())),
+        S::Attached { practitioner } => Some(OfferSettlement::AttachedTo(*practitioner)),
         S::Waiting if matches!(before, S::Offered { .. }) => Some(OfferSettlement::All(match event {
             JourneyEvent::ProviderDecline { .. } => OfferState::Declined,
             JourneyEvent::PatientDecline => OfferState::PatientDeclined,
@@ -801,13 +801,7 @@ mod tests {
         assert_eq!(settle_offers(&S::Inactive, &S::Waiting, &E::StatusReply), None);
         let a1: super::PractitionerNumber = "A1234".parse().unwrap();
         assert_eq!(
-            settle_offers(
-                &accepted,
-                &S::Attached {
-                    practitioner: a1.clone()
-                },
-                &E::Tick
-            ),
+            settle_offers(&accepted, &S::Attached { practitioner: a1 }, &E::Tick),
             Some(O::AttachedTo(a1))
         );
         assert_eq!(
