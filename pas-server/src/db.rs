@@ -46,9 +46,10 @@ impl Backend {
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// DOMAIN §2: this PHN already has a non-terminal registration (its id).
-    #[error("already registered as {0}")]
-    AlreadyRegistered(String),
+    /// DOMAIN §2: a PHN of the household already has a registration that is not closed
+    /// (which one is not said: an unauthenticated caller learns the code only).
+    #[error("already registered")]
+    AlreadyRegistered,
     /// The row changed since it was read (a concurrent update).
     #[error("the record changed concurrently")]
     Conflict,

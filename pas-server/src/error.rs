@@ -98,7 +98,7 @@ pub enum Error {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::AlreadyRegistered(_) => Error::AlreadyRegistered,
+            DbError::AlreadyRegistered => Error::AlreadyRegistered,
             DbError::Conflict => Error::Conflict,
             other => Error::Internal(other.to_string()),
         }

@@ -47,7 +47,7 @@ impl Registrar {
     }
 
     /// Store one household's registrations (with their audit rows); returns once committed.
-    /// [`DbError::AlreadyRegistered`] (with an empty id) when a PHN already waits (§2).
+    /// [`DbError::AlreadyRegistered`] when a PHN already waits (§2).
     pub async fn store(&self, rows: Vec<StoredRegistration>, source: String) -> Result<(), DbError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
@@ -102,7 +102,7 @@ async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
     };
     let outcomes = match fast {
         Ok(()) => batch.iter().map(|_| Ok(())).collect(),
-        Err(DbError::AlreadyRegistered(_)) => {
+        Err(DbError::AlreadyRegistered) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch {
                 let one: Vec<(&StoredRegistration, &str)> = job.rows.iter().map(|r| (r, job.source.as_str())).collect();
@@ -118,7 +118,7 @@ async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
                 };
                 match stored {
                     Ok(()) => outcomes.push(Ok(())),
-                    Err(DbError::AlreadyRegistered(id)) => outcomes.push(Err(DbError::AlreadyRegistered(id))),
+                    Err(DbError::AlreadyRegistered) => outcomes.push(Err(DbError::AlreadyRegistered)),
                     Err(e) => return fail_all(&e),
                 }
             }
@@ -175,7 +175,7 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str
         }
         match q.execute(&mut *conn).await {
             Ok(_) => {}
-            Err(e) if db::is_unique_violation(&e) => return Err(DbError::AlreadyRegistered(String::new())),
+            Err(e) if db::is_unique_violation(&e) => return Err(DbError::AlreadyRegistered),
             Err(e) => return Err(e.into()),
         }
     }
@@ -219,7 +219,7 @@ fn placeholders(sql: &mut String, rows: usize, columns: usize) {
 /// by kind and message.
 fn copy(e: &DbError) -> DbError {
     match e {
-        DbError::AlreadyRegistered(id) => DbError::AlreadyRegistered(id.clone()),
+        DbError::AlreadyRegistered => DbError::AlreadyRegistered,
         DbError::Conflict => DbError::Conflict,
         other => DbError::Batch(other.to_string()),
     }

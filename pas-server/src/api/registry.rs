@@ -346,7 +346,7 @@ pub async fn create_household(
     let members = rows.len();
     match app.registrar.store(rows, client.to_string()).await {
         Ok(()) => {}
-        Err(DbError::AlreadyRegistered(_)) => {
+        Err(DbError::AlreadyRegistered) => {
             // DOMAIN §2: an unauthenticated caller learns the code only, no registration.
             tracing::info!(household_id, "household refused: already_registered");
             return Err(Error::AlreadyRegistered);
