@@ -13,11 +13,11 @@ use pas_server::api::JsonObject;
 use pas_server::api::registry::{HouseholdRequest, LinkRequest, LinkToken, PatientProof};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(input) = serde_json::from_slice::<RegistrationInput>(data) {
-        if let Ok(r) = Registration::validate(&input, as_of()) {
-            let _ = r.assess(as_of());
-            let _ = pas_core::eligibility(&r);
-        }
+    if let Ok(input) = serde_json::from_slice::<RegistrationInput>(data)
+        && let Ok(r) = Registration::validate(&input, as_of())
+    {
+        let _ = r.assess(as_of());
+        let _ = pas_core::eligibility(&r);
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
