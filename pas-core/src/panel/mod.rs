@@ -62,6 +62,7 @@ mod csv;
 pub mod fhir;
 mod format;
 mod registry;
+mod validate;
 
 pub use self::check::{
     Conflict, Finding, Location, MAX_LISTED_PER_CODE, Mismatch, PanelCheck, PanelFields, PanelGender, PanelReport,
@@ -70,3 +71,4 @@ pub use self::check::{
 pub use self::csv::{PANEL_COLUMNS, PANEL_OPTIONAL_COLUMNS, PanelReader, read_panel};
 pub use self::format::PanelFormat;
 pub use self::registry::{Registry, RegistryEntry};
+pub use self::validate::{CheckedPanel, PanelFileError, validate};

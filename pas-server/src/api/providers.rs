@@ -4,7 +4,6 @@
 //! A provider is named by their MSP practitioner number, which is also their `provider_id` in
 //! matching; the ID token's `msp_practitioner_number` claim binds a login to it.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pas_core::attachment::JourneyEvent;
-use pas_core::panel::{PanelFormat, PanelReport, Registry};
+use pas_core::panel::{CheckedPanel, PanelFileError, PanelFormat, Registry};
 use pas_core::provider::{Provider, ProviderInput};
 use pas_core::registry::{CapacityInput, Clinic, ClinicInput, ClinicRole, ProviderCapacity};
 use pas_core::{BcProviderId, FieldRule, PractitionerNumber};
@@ -733,16 +732,15 @@ pub async fn upload_panel(
             })
         });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let outcome = tokio::task::spawn_blocking(move || -> Result<(PanelFormat, PanelReport), Error> {
-        let (format, reader): (PanelFormat, Box<dyn Read>) = match declared {
-            Some(f) => (f, Box::new(reader)),
-            None => {
-                let (f, r) = PanelFormat::sniff(reader)
-                    .map_err(|e| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.to_string()))?;
-                (f, Box::new(r))
-            }
-        };
-        Ok((format, validate(reader, format, as_of, &registry)?))
+    let outcome = tokio::task::spawn_blocking(move || {
+        pas_core::panel::validate(
+            reader,
+            declared,
+            as_of,
+            Some(&registry),
+            crate::MAX_FHIR_PANEL_BYTES,
+            |_| {},
+        )
     })
     .await
     .map_err(internal)?;
@@ -753,7 +751,15 @@ pub async fn upload_panel(
             format!("a panel upload may hold at most {limit} bytes"),
         ));
     }
-    let (format, report) = outcome?;
+    let CheckedPanel { format, report, .. } = outcome.map_err(|e| match e {
+        PanelFileError::FhirTooLarge { .. } => {
+            Error::Rejected(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string())
+        }
+        // The reader's own words (they name lines and columns, never row content).
+        PanelFileError::Csv(e) => rejected(e.to_string()),
+        PanelFileError::Fhir(e) => rejected(e.to_string()),
+        PanelFileError::Read(_) => rejected(e.to_string()),
+    })?;
 
     let at = timestamp(now);
     let report_id = new_id();
@@ -830,39 +836,9 @@ pub async fn upload_panel(
     ))
 }
 
-/// Validate and reconcile a panel: CSV streamed, FHIR read whole up to
-/// [`crate::MAX_FHIR_PANEL_BYTES`] (`413` beyond); the report is bounded either way (pas-core
-/// lists at most 1,000 findings of a code).
-fn validate<R: Read>(
-    reader: R,
-    format: PanelFormat,
-    as_of: NaiveDate,
-    registry: &Registry,
-) -> Result<PanelReport, Error> {
-    let rejected = |e: String| Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e);
-    if format == PanelFormat::Csv {
-        let mut panel =
-            pas_core::panel::read_panel(reader, as_of, Some(registry)).map_err(|e| rejected(e.to_string()))?;
-        panel.read_to_end().map_err(|e| rejected(e.to_string()))?;
-        Ok(panel.finish())
-    } else {
-        let mut doc = Vec::new();
-        reader
-            .take(crate::MAX_FHIR_PANEL_BYTES + 1)
-            .read_to_end(&mut doc)
-            .map_err(|e| rejected(e.to_string()))?;
-        if doc.len() as u64 > crate::MAX_FHIR_PANEL_BYTES {
-            return Err(Error::Rejected(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "a FHIR panel may hold at most {} MiB: send larger panels as CSV, or in several uploads",
-                    crate::MAX_FHIR_PANEL_BYTES / (1024 * 1024)
-                ),
-            ));
-        }
-        pas_core::panel::fhir::validate_fhir(doc.as_slice(), as_of, Some(registry)).map_err(|e| rejected(e.to_string()))
-    }
+/// A panel that cannot be read at all (`422 file_rejected`).
+fn rejected(detail: String) -> Error {
+    Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", detail)
 }
 
 /// Read a stored panel report (the provider, or staff acting for them).
