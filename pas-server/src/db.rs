@@ -131,6 +131,11 @@ macro_rules! migrations {
                 "security",
                 include_str!(concat!("../migrations/", $backend, "/0005_security.sql")),
             ),
+            (
+                6,
+                "due",
+                include_str!(concat!("../migrations/", $backend, "/0006_due.sql")),
+            ),
         ]
     };
 }
@@ -195,7 +200,36 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         Migrator::new(Embedded(migrations)).await?.run(&db.pool).await?;
+        db.fill_due_times().await?;
         Ok(db)
+    }
+
+    /// Rows from before the `due_at` column (migration 6) get theirs, once: the only pass over
+    /// every such row (later writes keep the column).
+    async fn fill_due_times(&self) -> Result<(), DbError> {
+        let mut conn = self.pool.acquire().await?;
+        loop {
+            let rows =
+                sqlx::query("SELECT registration_id, journey FROM registrations WHERE due_at IS NULL LIMIT 1000")
+                    .fetch_all(&mut *conn)
+                    .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.pool.begin().await?;
+            for row in &rows {
+                let id: String = row.try_get(0)?;
+                let journey: String = row.try_get(1)?;
+                let journey: pas_core::attachment::Journey =
+                    serde_json::from_str(&journey).map_err(|e| DbError::Corrupt("journey", e.to_string()))?;
+                sqlx::query("UPDATE registrations SET due_at = $1 WHERE registration_id = $2")
+                    .bind(due_at(&journey))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// The backend.
@@ -312,6 +346,9 @@ pub struct StoredRegistration {
     /// Place in the household as entered (the registrant is 0). Not read back by
     /// [`REGISTRATION_COLUMNS`]; lists are ordered by it.
     pub position: i64,
+    /// When the journey next has something due ([`due_at`]). Written, not read back by
+    /// [`REGISTRATION_COLUMNS`] (empty when read).
+    pub due_at: String,
 }
 
 /// The registration columns, in the order of [`StoredRegistration`].
@@ -356,6 +393,7 @@ impl StoredRegistration {
             record: row.try_get(7)?,
             journey: row.try_get(8)?,
             position: 0,
+            due_at: String::new(),
         })
     }
 }
@@ -408,6 +446,32 @@ pub async fn all_registrations(conn: &mut AnyConnection) -> Result<Vec<StoredReg
         .collect::<Result<_, _>>()?)
 }
 
+/// The `due_at` column of a journey: when it next has something due, or [`NOTHING_DUE`].
+pub fn due_at(journey: &pas_core::attachment::Journey) -> String {
+    journey
+        .next_due()
+        .map_or_else(|| NOTHING_DUE.to_owned(), crate::clock::timestamp)
+}
+
+/// `due_at` of a journey with nothing due (later than any time the server runs at).
+pub const NOTHING_DUE: &str = "9999-12-31T23:59:59Z";
+
+/// Waiting or offered registrations with something due at `now` (the timer's work), earliest
+/// first: an index range, however many wait.
+pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Vec<StoredRegistration>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE due_at <= $1 \
+         AND status IN ('waiting', 'offered') ORDER BY due_at"
+    ))
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(StoredRegistration::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// Registrations with one of `statuses`.
 pub async fn registrations_with_status(
     conn: &mut AnyConnection,
@@ -437,10 +501,11 @@ pub async fn update_journey(
     expected_status: &str,
     status: &str,
     journey: &str,
+    due_at: &str,
     updated_at: &str,
 ) -> Result<(), DbError> {
     let done = sqlx::query(
-        "UPDATE registrations SET status = $1, journey = $2, updated_at = $3 \
+        "UPDATE registrations SET status = $1, journey = $2, due_at = $6, updated_at = $3 \
          WHERE registration_id = $4 AND status = $5",
     )
     .bind(status)
@@ -448,6 +513,7 @@ pub async fn update_journey(
     .bind(updated_at)
     .bind(id)
     .bind(expected_status)
+    .bind(due_at)
     .execute(conn)
     .await;
     match done {

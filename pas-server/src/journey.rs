@@ -33,7 +33,8 @@ pub async fn journey_event(
     let status = next.status().code();
     let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
     let at = timestamp(now);
-    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &at).await?;
+    let due_at = db::due_at(&next);
+    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &due_at, &at).await?;
     if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {
         store_settlement(tx, &stored.registration_id, &settlement, &at).await?;
     }
@@ -42,6 +43,7 @@ pub async fn journey_event(
     status.clone_into(&mut updated.status);
     updated.journey = json;
     updated.updated_at = at;
+    updated.due_at = due_at;
     Ok(updated)
 }
 

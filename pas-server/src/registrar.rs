@@ -156,9 +156,9 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str
     for chunk in chunks(rows) {
         let mut sql = String::from(
             "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
-             registered_at, updated_at, record, journey, position) VALUES ",
+             registered_at, updated_at, record, journey, position, due_at) VALUES ",
         );
-        placeholders(&mut sql, chunk.len(), 10);
+        placeholders(&mut sql, chunk.len(), 11);
         let mut q = sqlx::query(&sql);
         for (r, _) in chunk {
             q = q
@@ -171,7 +171,8 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str
                 .bind(&r.updated_at)
                 .bind(&r.record)
                 .bind(&r.journey)
-                .bind(r.position);
+                .bind(r.position)
+                .bind(&r.due_at);
         }
         match q.execute(&mut *conn).await {
             Ok(_) => {}

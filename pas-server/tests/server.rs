@@ -919,3 +919,39 @@ fn public_figures_resist_attacks(d: &Value, s: &Value) {
         }
     }
 }
+
+/// §9 timer at scale: it reads only the registrations whose time has come (`due_at`, kept by
+/// every journey write), and rows from before the column get theirs when the server opens the
+/// database.
+#[tokio::test]
+async fn s9_the_timer_reads_only_what_is_due() {
+    use pas_server::clock::timestamp;
+    use pas_server::db::{Db, registrations_due};
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (status, _, body) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let store = Db::open(&db.url).await.unwrap();
+        let due = |store: &Db, days: i64| {
+            let at = timestamp(support::now() + chrono::Duration::days(days));
+            let pool = store.pool().clone();
+            async move {
+                let mut conn = pool.acquire().await.unwrap();
+                registrations_due(&mut conn, &at).await.unwrap().len()
+            }
+        };
+        // Registered now: nothing due today; the 3-monthly status check of both members is.
+        assert_eq!(due(&store, 0).await, 0);
+        assert_eq!(due(&store, 93).await, 2);
+        // A database from before the column: filled when opened again.
+        sqlx::query("UPDATE registrations SET due_at = NULL")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(due(&store, 93).await, 0);
+        let reopened = Db::open(&db.url).await.unwrap();
+        assert_eq!(due(&reopened, 93).await, 2);
+        assert_eq!(due(&reopened, 0).await, 0);
+        server.stop().await;
+    }
+}

@@ -34,9 +34,10 @@ pub async fn tick(db: &Db, now: DateTime<Utc>, who: &Who) -> Result<TickSummary,
         ..TickSummary::default()
     };
     let who = who.clone();
+    // Only the rows whose time has come (an index range on `due_at`), not every waiting one.
     let candidates = {
         let mut conn = db.pool().acquire().await?;
-        db::registrations_with_status(&mut conn, &["waiting", "offered"]).await?
+        db::registrations_due(&mut conn, &summary.now).await?
     };
     for stored in candidates {
         let journey = stored.parsed_journey()?;

@@ -329,6 +329,7 @@ pub async fn create_household(
             record: serde_json::to_string(input).map_err(|e| Error::Internal(e.to_string()))?,
             journey: serde_json::to_string(&journey).map_err(|e| Error::Internal(e.to_string()))?,
             position,
+            due_at: db::due_at(&journey),
         });
         registrations.push(MemberSummary {
             registration_id: reg.registration_id.to_string(),
