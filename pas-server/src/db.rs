@@ -420,6 +420,14 @@ pub async fn registration(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     Ok(row.as_ref().map(StoredRegistration::from_row).transpose()?)
 }
 
+/// Rows of [`REGISTRATION_COLUMNS`] as registrations.
+fn stored(rows: &[AnyRow]) -> Result<Vec<StoredRegistration>, DbError> {
+    Ok(rows
+        .iter()
+        .map(StoredRegistration::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// Every registration of a household, oldest first.
 pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<Vec<StoredRegistration>, DbError> {
     let rows = sqlx::query(&format!(
@@ -429,10 +437,7 @@ pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<V
     .bind(household_id)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(StoredRegistration::from_row)
-        .collect::<Result<_, _>>()?)
+    stored(&rows)
 }
 
 /// Every registration.
@@ -440,10 +445,7 @@ pub async fn all_registrations(conn: &mut AnyConnection) -> Result<Vec<StoredReg
     let rows = sqlx::query(&format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"))
         .fetch_all(conn)
         .await?;
-    Ok(rows
-        .iter()
-        .map(StoredRegistration::from_row)
-        .collect::<Result<_, _>>()?)
+    stored(&rows)
 }
 
 /// The `due_at` column of a journey: when it next has something due, or [`NOTHING_DUE`].
@@ -466,10 +468,7 @@ pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Ve
     .bind(now)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(StoredRegistration::from_row)
-        .collect::<Result<_, _>>()?)
+    stored(&rows)
 }
 
 /// Registrations with one of `statuses`.
@@ -487,10 +486,7 @@ pub async fn registrations_with_status(
     ))
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(StoredRegistration::from_row)
-        .collect::<Result<_, _>>()?)
+    stored(&rows)
 }
 
 /// Replace a registration's status and journey if its status is still `expected_status`
