@@ -6,45 +6,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use pas_core::matching::files::{self, Inputs, Named};
+use pas_core::matching::files::{self, FileWarning, IneligibleRow, Inputs, Named, RowProblem};
 use pas_core::matching::{MatchRow, report::MatchReport};
 
 use crate::api::ApiError;
-
-/// One `errors.csv` row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RowProblem {
-    /// `patients` or `providers`.
-    pub file: String,
-    /// Physical line (0: the whole file).
-    pub line: u64,
-    /// Column.
-    pub column: String,
-    /// Rule.
-    pub code: &'static str,
-    /// Readable, without PHI.
-    pub message: String,
-}
-
-/// A warning about a file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Warning {
-    /// `patients` or `providers`.
-    pub file: String,
-    /// Physical line.
-    pub line: u64,
-    /// What was noticed.
-    pub message: String,
-}
-
-/// One `ineligible.csv` row.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct IneligibleRow {
-    /// As written (blank when the row could not be read).
-    pub registration_id: String,
-    /// Every reason code.
-    pub reasons: Vec<&'static str>,
-}
 
 /// The whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,7 +21,7 @@ pub struct Outcome<'p> {
     /// `errors.csv` rows.
     pub errors: Vec<RowProblem>,
     /// File warnings.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<FileWarning>,
     /// §6 report.
     pub report: MatchReport,
 }
@@ -87,31 +52,9 @@ pub fn run<R>(inputs: Inputs, seed: u64, as_of: NaiveDate, f: impl FnOnce(Outcom
             } = run;
             f(Outcome {
                 matches,
-                ineligible: ineligible
-                    .into_iter()
-                    .map(|r| IneligibleRow {
-                        registration_id: r.registration_id,
-                        reasons: r.reasons,
-                    })
-                    .collect(),
-                errors: problems
-                    .into_iter()
-                    .map(|p| RowProblem {
-                        file: p.file,
-                        line: p.line,
-                        column: p.column,
-                        code: p.code.as_str(),
-                        message: p.message,
-                    })
-                    .collect(),
-                warnings: warnings
-                    .into_iter()
-                    .map(|w| Warning {
-                        file: w.file,
-                        line: w.line,
-                        message: w.message,
-                    })
-                    .collect(),
+                ineligible,
+                errors: problems,
+                warnings,
                 report,
             })
         })

@@ -30,6 +30,7 @@
 use std::io::Read;
 
 use chrono::NaiveDate;
+use serde::Serialize;
 
 use super::report::{MatchReport, report};
 use super::{MatchOptions, MatchRow, Problem, RejectedRow, assign, load_patients, load_providers, prepare};
@@ -77,7 +78,7 @@ pub enum Which {
 }
 
 /// One `errors.csv` row: a bad input row (or, at line 0, rows of one provider id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowProblem {
     /// The file's name as given.
     pub file: String,
@@ -104,7 +105,7 @@ impl RowProblem {
 }
 
 /// One `ineligible.csv` row: a registration left out of the match, with every reason (§3).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct IneligibleRow {
     /// As written (blank when the row could not be read).
     pub registration_id: String,
@@ -120,7 +121,7 @@ impl IneligibleRow {
 }
 
 /// A note about a file (an extra column, ignored).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileWarning {
     /// The file's name as given.
     pub file: String,
