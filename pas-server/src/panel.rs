@@ -80,12 +80,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             PanelFileError::Fhir(_) | PanelFileError::FhirTooLarge { .. } => "FHIR panel",
             PanelFileError::Csv(_) | PanelFileError::Read(_) => "panel.csv",
         };
-        let detail = match e {
-            PanelFileError::Csv(e) => e.to_string(),
-            PanelFileError::Fhir(e) => e.to_string(),
-            other => other.to_string(),
-        };
-        anyhow::anyhow!("{} is not a usable {kind}: {detail}", args.file.display())
+        anyhow::anyhow!("{} is not a usable {kind}: {}", args.file.display(), e.detail())
     })?;
     for w in &checked.header_warnings {
         eprintln!("pas: warning: {}:{}: {}", args.file.display(), w.line, w.message);

@@ -51,6 +51,16 @@ impl PanelFileError {
             Self::FhirTooLarge { .. } => "payload_too_large",
         }
     }
+
+    /// What is wrong in the reader's own words (lines and columns, never row content),
+    /// without the "not a usable …" a caller that names the file says itself.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Csv(e) => e.to_string(),
+            Self::Fhir(e) => e.to_string(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Check a panel of `format` (or, when `None`, of the format its first bytes show:

@@ -753,12 +753,10 @@ pub async fn upload_panel(
     }
     let CheckedPanel { format, report, .. } = outcome.map_err(|e| match e {
         PanelFileError::FhirTooLarge { .. } => {
-            Error::Rejected(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string())
+            Error::Rejected(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.detail())
         }
         // The reader's own words (they name lines and columns, never row content).
-        PanelFileError::Csv(e) => rejected(e.to_string()),
-        PanelFileError::Fhir(e) => rejected(e.to_string()),
-        PanelFileError::Read(_) => rejected(e.to_string()),
+        _ => Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.detail()),
     })?;
 
     let at = timestamp(now);
@@ -834,11 +832,6 @@ pub async fn upload_panel(
             report_json,
         )),
     ))
-}
-
-/// A panel that cannot be read at all (`422 file_rejected`).
-fn rejected(detail: String) -> Error {
-    Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", detail)
 }
 
 /// Read a stored panel report (the provider, or staff acting for them).
