@@ -412,6 +412,53 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A deferred reconciliation (the server's: look up only the upload's PHNs) gives exactly
+    /// the report of a reconciliation with the whole registry limited to the practitioner —
+    /// whether the registry it is given knows only those PHNs or everything.
+    #[test]
+    fn s8_deferred_reconciliation_is_the_whole_registrys(
+        known in prop::collection::vec((0..3usize, 0..2usize, any::<bool>()), 12),
+        rows in prop::collection::vec((0..16u32, 0..3usize, 0..3usize, 0..2usize, 0..3usize), 0..60),
+    ) {
+        let families = ["Lee", "Ng", " lee "];
+        let births = ["1980-01-01", "1981-02-03"];
+        let mut whole = Registry::new();
+        for (n, (family, birth, waiting)) in known.iter().enumerate() {
+            let n = u32::try_from(n).unwrap();
+            whole.insert(phn(n), entry(&format!("R{n}"), births[*birth], families[*family], *waiting));
+        }
+        let mut data = format!("{HEADER}\n");
+        for (n, pr, family, birth, visit) in &rows {
+            let practitioner = ["A1234", "B2222", "A-1"][*pr];
+            let visit = ["2026-01-01", "", "soon"][*visit];
+            data.push_str(&format!(
+                "{practitioner},{},{},Ann,{},,,{visit}\n",
+                phn(*n),
+                families[*family],
+                births[*birth]
+            ));
+        }
+        let a1234 = pas_core::PractitionerNumber::parse("A1234").unwrap();
+        let limited = whole.clone().only_for(a1234);
+        let expected = validate(data.as_bytes(), Some(&limited));
+        let deferred = || {
+            pas_core::panel::validate_deferred(data.as_bytes(), None, as_of(), a1234, 1 << 20, |_| {}).unwrap()
+        };
+        let pending = deferred();
+        let mut looked_up = Registry::new();
+        for p in pending.phns() {
+            if let Some((_, e)) = whole.get(p) {
+                looked_up.insert(p, e.clone());
+            }
+        }
+        prop_assert_eq!(&pending.reconcile(&looked_up).report, &expected);
+        prop_assert_eq!(&deferred().reconcile(&whole).report, &expected);
+    }
+}
+
 /// A report's size is bounded whatever the file holds (issue 19): at most
 /// `MAX_LISTED_PER_CODE` findings of one code are listed, the rest counted in `omitted`, and
 /// the counts stay exact.

@@ -409,6 +409,36 @@ pub async fn active_registration_for(conn: &mut AnyConnection, phn: &str) -> Res
     .await?)
 }
 
+/// The non-terminal registrations holding any of `phns` (10-digit text), by the PHN index
+/// (`registrations_active_phn`): a panel upload's reconciliation reads only its own PHNs,
+/// [`PHN_LOOKUP_CHUNK`] per statement, however large the registry.
+pub async fn active_registrations_for_phns(
+    conn: &mut AnyConnection,
+    phns: &[String],
+) -> Result<Vec<StoredRegistration>, DbError> {
+    let mut found = Vec::new();
+    for chunk in phns.chunks(PHN_LOOKUP_CHUNK) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE phn IN ({placeholders}) \
+             AND status NOT IN ('attached', 'withdrawn', 'closed')"
+        );
+        let mut query = sqlx::query(&sql);
+        for phn in chunk {
+            query = query.bind(phn.as_str());
+        }
+        found.extend(stored(&query.fetch_all(&mut *conn).await?)?);
+    }
+    Ok(found)
+}
+
+/// PHNs per statement of [`active_registrations_for_phns`] (well under SQLite's and
+/// PostgreSQL's limits on bound parameters).
+pub const PHN_LOOKUP_CHUNK: usize = 500;
+
 /// One registration by id.
 pub async fn registration(conn: &mut AnyConnection, id: &str) -> Result<Option<StoredRegistration>, DbError> {
     let row = sqlx::query(&format!(

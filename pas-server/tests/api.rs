@@ -2197,6 +2197,69 @@ async fn s8_a_panel_upload_reconciles_only_its_own_practitioners_rows() {
     }
 }
 
+/// Issue 22: a panel upload reads the registrations of its own PHNs only (by the PHN index),
+/// not a snapshot of the whole registry: a registration elsewhere whose stored record no longer
+/// decodes — which the whole-registry snapshot had to decode, and failed on — does not touch it.
+#[tokio::test]
+async fn s8_a_panel_upload_reads_only_the_registrations_of_its_phns() {
+    for db in backends().await {
+        let s = Running::start(&db.url).await;
+        let p = world(&s).await;
+        let created = s
+            .ok(
+                "POST",
+                "/api/v1/households",
+                None,
+                Some(&household()),
+                StatusCode::CREATED,
+            )
+            .await;
+        let self_id = created["registrations"][0]["registration_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let elsewhere = (0..)
+            .filter_map(|i| pas_core::Phn::from_body(55_555_000 + i))
+            .next()
+            .unwrap();
+        let store = pas_server::db::Db::open(&db.url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, registered_at, \
+             updated_at, record, journey, due_at) VALUES ('R-ELSEWHERE', 'H-ELSEWHERE', $1, '1970-01-01', 'waiting', \
+             '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '{not json', '{not json', $2)",
+        )
+        .bind(elsewhere.to_string())
+        .bind(pas_server::db::NOTHING_DUE)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let today = support::today();
+        let file = format!(
+            "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n\
+             A1001,{},Sandhu,Amrit,1980-05-17,female,V8W 1P6,{today}\n",
+            support::PHN,
+        );
+        let r = s
+            .client
+            .post(s.url("/api/v1/providers/A1001/panel"))
+            .bearer_auth(&p.moa)
+            .header("content-type", "text/csv")
+            .body(file)
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = support::read(r).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["report"]["attached"], json!([self_id]));
+        // Leave the database as the other tests expect it (the timer would read the row).
+        sqlx::query("DELETE FROM registrations WHERE registration_id = 'R-ELSEWHERE'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        s.stop().await;
+    }
+}
+
 /// pas-core's one format rule at the server: a generic or missing media type is decided by the
 /// first bytes, so a FHIR Bundle sent as `application/octet-stream` (or with no type) is read as
 /// FHIR and a CSV as CSV; an explicit type decides.

@@ -367,6 +367,18 @@ pub struct PanelCheck<'r> {
     row_errors: usize,
     /// Findings listed so far, by code (at most [`MAX_LISTED_PER_CODE`] each).
     listed: FxHashMap<ErrorCode, u64>,
+    /// Deferred reconciliation ([`PanelCheck::deferred`]): the practitioner whose rows are
+    /// reconciled, and their accepted rows in file order, until [`PanelCheck::finish_with`].
+    deferred: Option<(PractitionerNumber, Vec<Pending>)>,
+}
+
+/// An accepted row kept for a deferred reconciliation: what §8 compares, and where it is.
+struct Pending {
+    at: Location,
+    phn: Phn,
+    birth_date: BirthDate,
+    family_name: Box<str>,
+    slot: usize,
 }
 
 impl fmt::Debug for PanelCheck<'_> {
@@ -419,7 +431,47 @@ impl<'r> PanelCheck<'r> {
             report: PanelReport::default(),
             row_errors: 0,
             listed: FxHashMap::default(),
+            deferred: None,
         }
+    }
+
+    /// Check panels as of `as_of`, reconciling the accepted rows naming `practitioner` later,
+    /// in [`PanelCheck::finish_with`], with a registry of just their PHNs
+    /// ([`PanelCheck::pending_phns`]): a server looks those few up by index instead of
+    /// building a snapshot of the whole registry for every upload. The report is the one
+    /// [`PanelCheck::new`] gives with the whole registry limited by [`Registry::only_for`].
+    /// Rows naming anyone else are validated, not reconciled (§8). Memory: one PHN, birth
+    /// date, family name and location per accepted row of `practitioner`.
+    pub fn deferred(as_of: NaiveDate, practitioner: PractitionerNumber) -> PanelCheck<'static> {
+        let mut check = PanelCheck::new(as_of, None);
+        check.deferred = Some((practitioner, Vec::new()));
+        check
+    }
+
+    /// The distinct PHNs a deferred reconciliation will look up (ascending; empty when not
+    /// deferred).
+    pub fn pending_phns(&self) -> Vec<Phn> {
+        let mut phns: Vec<Phn> = self
+            .deferred
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(|r| r.phn))
+            .collect();
+        phns.sort_unstable_by_key(|p| p.as_u64());
+        phns.dedup();
+        phns
+    }
+
+    /// The finished report, the deferred rows reconciled with `registry` first (it needs to
+    /// know only [`PanelCheck::pending_phns`]; it may know more). Without deferred rows, the
+    /// same as [`PanelCheck::finish`].
+    pub fn finish_with(mut self, registry: &Registry) -> PanelReport {
+        if let Some((_, rows)) = self.deferred.take() {
+            self.attach = vec![false; registry.len()];
+            for row in rows {
+                self.reconcile(registry, &row.at, row.phn, row.birth_date, &row.family_name, row.slot);
+            }
+        }
+        self.finish()
     }
 
     /// Make room for about `rows` more distinct PHNs, so a large panel does not grow (and
@@ -510,6 +562,14 @@ impl<'r> PanelCheck<'r> {
         }
         if let Some(registry) = self.registry.filter(|r| r.reconciles(practitioner)) {
             self.reconcile(registry, at, phn, birth_date, family_name, slot);
+        } else if let Some((_, rows)) = self.deferred.as_mut().filter(|(p, _)| *p == practitioner) {
+            rows.push(Pending {
+                at: at.clone(),
+                phn,
+                birth_date,
+                family_name: family_name.into(),
+                slot,
+            });
         }
         Some(PanelRow {
             practitioner,

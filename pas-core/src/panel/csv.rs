@@ -36,15 +36,26 @@ pub fn read_panel<R: Read>(
     as_of: NaiveDate,
     registry: Option<&Registry>,
 ) -> Result<PanelReader<'_, R>, CsvError> {
-    Ok(PanelReader {
-        raw: RawCsv::open(input, &PANEL_COLUMNS, &PANEL_OPTIONAL_COLUMNS)?,
-        record: csv::ByteRecord::new(),
-        check: PanelCheck::new(as_of, registry),
-        failed: false,
-    })
+    PanelReader::with_check(input, PanelCheck::new(as_of, registry))
 }
 
 impl<'r, R: Read> PanelReader<'r, R> {
+    /// Open `panel.csv` to feed its rows to `check` (e.g. a [`PanelCheck::deferred`] one).
+    pub fn with_check(input: R, check: PanelCheck<'r>) -> Result<Self, CsvError> {
+        Ok(Self {
+            raw: RawCsv::open(input, &PANEL_COLUMNS, &PANEL_OPTIONAL_COLUMNS)?,
+            record: csv::ByteRecord::new(),
+            check,
+            failed: false,
+        })
+    }
+
+    /// The check with everything read so far (to finish it another way than
+    /// [`PanelReader::finish`], e.g. [`PanelCheck::finish_with`]).
+    pub fn into_check(self) -> PanelCheck<'r> {
+        self.check
+    }
+
     /// Warnings about the header (columns that are not used).
     pub fn header_warnings(&self) -> &[CsvWarning] {
         self.raw.warnings()

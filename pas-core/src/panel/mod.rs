@@ -28,9 +28,13 @@
 //!   `panel_conflict`, listed once with each practitioner and the line where they first have it.
 //! * The registry snapshot keeps, per PHN, its non-terminal registration if there is one (§2
 //!   allows one), else the most recently registered. Every accepted row compares with it
-//!   (`demographic_mismatch`: birth date, family name trimmed and case-insensitive); the
-//!   registration is attached when it is non-terminal, as §8 says, even with a mismatch —
-//!   the mismatch is listed so the clinic can check it.
+//!   (`demographic_mismatch`: birth date, family name trimmed and case-insensitive); a row
+//!   attaches its registration only when that is non-terminal and both match (§8); a
+//!   mismatched row is listed (masked, without saying which field) for a coordinator's review.
+//! * A server reconciles one practitioner's upload without a snapshot of the whole registry:
+//!   [`validate_deferred`] checks the file and keeps that practitioner's accepted rows, the
+//!   server looks up the registrations of their PHNs ([`PendingPanel::phns`]) by index and
+//!   [`PendingPanel::reconcile`] finishes the report — the same report as with the snapshot.
 //! * A file may hold several practitioners' panels (a clinic's EMR export). The report adds
 //!   `practitioners` to §8's keys: per practitioner, in order of their first accepted row, the
 //!   accepted rows naming them and the registrations their rows attach — so a server keeps each
@@ -71,4 +75,4 @@ pub use self::check::{
 pub use self::csv::{PANEL_COLUMNS, PANEL_OPTIONAL_COLUMNS, PanelReader, read_panel};
 pub use self::format::PanelFormat;
 pub use self::registry::{Registry, RegistryEntry};
-pub use self::validate::{CheckedPanel, PanelFileError, validate};
+pub use self::validate::{CheckedPanel, PanelFileError, PendingPanel, validate, validate_deferred};

@@ -6,8 +6,10 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
-use super::{PanelFormat, PanelReport, Registry, fhir, read_panel};
+use super::{PanelCheck, PanelFormat, PanelReader, PanelReport, Registry, fhir};
 use crate::csv_input::{CsvError, CsvWarning};
+use crate::identifiers::PractitionerNumber;
+use crate::phn::Phn;
 
 /// A panel file checked.
 #[derive(Debug, Clone)]
@@ -73,8 +75,84 @@ pub fn validate<R: Read>(
     as_of: NaiveDate,
     registry: Option<&Registry>,
     max_fhir_bytes: u64,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<CheckedPanel, PanelFileError> {
+    let (format, header_warnings, check) = check_file(
+        input,
+        format,
+        PanelCheck::new(as_of, registry),
+        max_fhir_bytes,
+        progress,
+    )?;
+    Ok(CheckedPanel {
+        format,
+        header_warnings,
+        report: check.finish(),
+    })
+}
+
+/// [`validate`] for one practitioner's upload, its reconciliation deferred: the file is read
+/// and checked now, and the rows naming `practitioner` are reconciled by
+/// [`PendingPanel::reconcile`] with a registry that needs to know only
+/// [`PendingPanel::phns`] — what a server looks up by index, instead of loading the whole
+/// registry per upload. The result is [`validate`]'s with the whole registry limited by
+/// [`Registry::only_for`]`(practitioner)`.
+pub fn validate_deferred<R: Read>(
+    input: R,
+    format: Option<PanelFormat>,
+    as_of: NaiveDate,
+    practitioner: PractitionerNumber,
+    max_fhir_bytes: u64,
+    progress: impl FnMut(u64),
+) -> Result<PendingPanel, PanelFileError> {
+    let (format, header_warnings, check) = check_file(
+        input,
+        format,
+        PanelCheck::deferred(as_of, practitioner),
+        max_fhir_bytes,
+        progress,
+    )?;
+    Ok(PendingPanel {
+        format,
+        header_warnings,
+        check,
+    })
+}
+
+/// A panel file read and checked whose reconciliation waits for the registrations of its PHNs
+/// ([`validate_deferred`]).
+#[derive(Debug)]
+pub struct PendingPanel {
+    format: PanelFormat,
+    header_warnings: Vec<CsvWarning>,
+    check: PanelCheck<'static>,
+}
+
+impl PendingPanel {
+    /// The distinct PHNs of the practitioner's accepted rows, ascending: the registry passed to
+    /// [`PendingPanel::reconcile`] needs to know these (and may know more).
+    pub fn phns(&self) -> Vec<Phn> {
+        self.check.pending_phns()
+    }
+
+    /// The checked panel, its rows reconciled with `registry`.
+    pub fn reconcile(self, registry: &Registry) -> CheckedPanel {
+        CheckedPanel {
+            format: self.format,
+            header_warnings: self.header_warnings,
+            report: self.check.finish_with(registry),
+        }
+    }
+}
+
+/// Read the file into `check`: its format, the CSV header's warnings and the check.
+fn check_file<'r, R: Read>(
+    input: R,
+    format: Option<PanelFormat>,
+    mut check: PanelCheck<'r>,
+    max_fhir_bytes: u64,
+    mut progress: impl FnMut(u64),
+) -> Result<(PanelFormat, Vec<CsvWarning>, PanelCheck<'r>), PanelFileError> {
     let (format, input): (PanelFormat, Box<dyn Read + '_>) = match format {
         Some(f) => (f, Box::new(input)),
         None => {
@@ -82,18 +160,17 @@ pub fn validate<R: Read>(
             (f, Box::new(sniffed))
         }
     };
-    let mut header_warnings = Vec::new();
-    let report = match format {
+    match format {
         PanelFormat::Csv => {
-            let mut panel = read_panel(input, as_of, registry)?;
-            header_warnings = panel.header_warnings().to_vec();
+            let mut panel = PanelReader::with_check(input, check)?;
+            let header_warnings = panel.header_warnings().to_vec();
             while panel.next_row()?.is_some() {
                 if panel.report().rows % 65_536 == 0 {
                     progress(panel.bytes_read());
                 }
             }
             progress(panel.bytes_read());
-            panel.finish()
+            Ok((format, header_warnings, panel.into_check()))
         }
         PanelFormat::Fhir => {
             let mut doc = Vec::new();
@@ -105,14 +182,10 @@ pub fn validate<R: Read>(
                 return Err(PanelFileError::FhirTooLarge { limit: max_fhir_bytes });
             }
             progress(doc.len() as u64);
-            fhir::validate_fhir(doc.as_slice(), as_of, registry)?
+            fhir::read_fhir(doc.as_slice())?.check(&mut check, |_| {});
+            Ok((format, Vec::new(), check))
         }
-    };
-    Ok(CheckedPanel {
-        format,
-        header_warnings,
-        report,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pas_core::attachment::JourneyEvent;
-use pas_core::panel::{CheckedPanel, PanelFileError, PanelFormat, Registry};
+use pas_core::panel::{CheckedPanel, PanelFileError, PanelFormat, PendingPanel, Registry};
 use pas_core::provider::{Provider, ProviderInput};
 use pas_core::registry::{CapacityInput, Clinic, ClinicInput, ClinicRole, ProviderCapacity};
 use pas_core::{BcProviderId, FieldRule, PractitionerNumber};
@@ -638,15 +638,19 @@ impl PanelUploaded {
     }
 }
 
-/// The non-terminal registrations, for reconciliation (§8).
-async fn registry(db: &Db, as_of: NaiveDate) -> Result<Registry, Error> {
+/// The registry §8 reconciles `pending`'s rows with: the non-terminal registrations of its
+/// PHNs, looked up by index (a few statements per upload, not the whole registry).
+async fn registry_of(db: &Db, pending: &PendingPanel, as_of: NaiveDate) -> Result<Registry, Error> {
+    let phns: Vec<String> = pending.phns().iter().map(ToString::to_string).collect();
     let mut conn = db.pool().acquire().await?;
-    let rows = db::registrations_with_status(&mut conn, &["waiting", "offered", "accepted", "inactive"]).await?;
-    let mut regs = Vec::with_capacity(rows.len());
+    let rows = db::active_registrations_for_phns(&mut conn, &phns).await?;
+    let mut registry = Registry::new();
     for r in &rows {
-        regs.extend(r.validated(as_of)?.1);
+        if let (_, Some(registration)) = r.validated(as_of)? {
+            registry.insert_registration(&registration);
+        }
     }
-    Ok(regs.iter().collect())
+    Ok(registry)
 }
 
 /// Upload a panel (CSV `panel.csv` or FHIR R4 JSON, chosen by `Content-Type` — `text/csv`, or
@@ -708,9 +712,6 @@ pub async fn upload_panel(
     let _uploading = app.throttle.upload(&id).await?;
     let now = app.clock.now();
     let as_of = options.as_of.unwrap_or_else(|| now.date_naive());
-    // §8: only this practitioner's rows are reconciled; the others tell the uploader nothing.
-    let registry = registry(&app.db, as_of).await?.only_for(practitioner);
-
     // Stream the body into the validator on a blocking thread, stopping at the size limit.
     let limit = app.settings.max_panel_bytes;
     let too_large = Arc::new(AtomicBool::new(false));
@@ -732,12 +733,14 @@ pub async fn upload_panel(
             })
         });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    // §8: only this practitioner's rows are reconciled (below, with the registrations of their
+    // PHNs); the others are validated and tell the uploader nothing.
     let outcome = tokio::task::spawn_blocking(move || {
-        pas_core::panel::validate(
+        pas_core::panel::validate_deferred(
             reader,
             declared,
             as_of,
-            Some(&registry),
+            practitioner,
             crate::MAX_FHIR_PANEL_BYTES,
             |_| {},
         )
@@ -751,13 +754,15 @@ pub async fn upload_panel(
             format!("a panel upload may hold at most {limit} bytes"),
         ));
     }
-    let CheckedPanel { format, report, .. } = outcome.map_err(|e| match e {
+    let pending = outcome.map_err(|e| match e {
         PanelFileError::FhirTooLarge { .. } => {
             Error::Rejected(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.detail())
         }
         // The reader's own words (they name lines and columns, never row content).
         _ => Error::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.detail()),
     })?;
+    let registry = registry_of(&app.db, &pending, as_of).await?;
+    let CheckedPanel { format, report, .. } = pending.reconcile(&registry);
 
     let at = timestamp(now);
     let report_id = new_id();
