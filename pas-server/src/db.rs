@@ -550,6 +550,109 @@ pub async fn update_journey(
     }
 }
 
+/// One row's journey change for [`update_journeys`].
+#[derive(Debug, Clone)]
+pub struct JourneyUpdate<'a> {
+    /// The registration.
+    pub id: &'a str,
+    /// The status it must still have.
+    pub expected_status: &'a str,
+    /// The new status code.
+    pub status: &'a str,
+    /// The new journey, as JSON.
+    pub journey: &'a str,
+    /// The new `due_at`.
+    pub due_at: &'a str,
+}
+
+/// [`update_journey`] for many rows, [`JOURNEY_CHUNK`] per statement (a match run's offers):
+/// every row must still have its expected status, else [`DbError::Conflict`] (and the caller's
+/// transaction is to be rolled back).
+pub async fn update_journeys(
+    conn: &mut AnyConnection,
+    updates: &[JourneyUpdate<'_>],
+    updated_at: &str,
+) -> Result<(), DbError> {
+    for chunk in updates.chunks(JOURNEY_CHUNK) {
+        use std::fmt::Write;
+        // A CTE of the new values joined in (SQLite ≥ 3.33 and PostgreSQL both read it).
+        let mut sql = String::from("WITH v (id, expected, status, journey, due_at) AS (VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 5 + 1;
+            let _ = write!(
+                sql,
+                "{}(${}, ${}, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            );
+        }
+        sql.push_str(
+            ") UPDATE registrations SET status = v.status, journey = v.journey, due_at = v.due_at, updated_at = $1 \
+             FROM v WHERE registrations.registration_id = v.id AND registrations.status = v.expected",
+        );
+        let mut q = sqlx::query(&sql).bind(updated_at);
+        for u in chunk {
+            q = q
+                .bind(u.id)
+                .bind(u.expected_status)
+                .bind(u.status)
+                .bind(u.journey)
+                .bind(u.due_at);
+        }
+        match q.execute(&mut *conn).await {
+            Ok(r) if r.rows_affected() == chunk.len() as u64 => {}
+            Ok(_) => return Err(DbError::Conflict),
+            Err(e) if is_unique_violation(&e) => return Err(DbError::Conflict),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Rows per statement of [`update_journeys`].
+pub const JOURNEY_CHUNK: usize = 500;
+
+/// Store a match run's offers (`open`, made at `at`): (registration, provider) pairs, each
+/// with a new offer id, [`JOURNEY_CHUNK`] per statement.
+pub async fn insert_offers(
+    conn: &mut AnyConnection,
+    run_id: &str,
+    offers: &[(String, String)],
+    at: &str,
+    new_id: impl Fn() -> String,
+) -> Result<(), DbError> {
+    for chunk in offers.chunks(JOURNEY_CHUNK) {
+        use std::fmt::Write;
+        let mut sql = String::from(
+            "INSERT INTO offers (offer_id, run_id, registration_id, provider_id, state, created_at, changed_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 3 + 2;
+            let _ = write!(
+                sql,
+                "{}(${}, $1, ${}, ${}, 'open', $2, $2)",
+                if i == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3
+            );
+        }
+        let mut q = sqlx::query(&sql).bind(run_id).bind(at);
+        for (registration_id, provider_id) in chunk {
+            q = q
+                .bind(new_id())
+                .bind(registration_id.as_str())
+                .bind(provider_id.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A versioned document by name, with its version (0 and `None` when absent).
 pub async fn document(conn: &mut AnyConnection, name: &str) -> Result<(i64, Option<String>), DbError> {
     let row = sqlx::query("SELECT version, body FROM documents WHERE name = $1")

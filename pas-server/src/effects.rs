@@ -62,17 +62,20 @@ pub async fn record(
     effects: &[Effect],
     link: Option<&str>,
 ) -> Result<(), DbError> {
+    let when = timestamp(at);
+    let mut messages = Vec::new();
+    let mut audits = Vec::new();
     for effect in effects {
         match effect {
             // The link goes only with the message it was made for: an endorsement invitation
             // (which carries the token) or a household's link.
             Effect::Email { template, to, token } => {
                 let link = link.filter(|_| token.is_some() || *template == Template::HouseholdLink);
-                enqueue(conn, at, "email", *template, to, link).await?;
+                messages.push(("email", *template, recipient(to)?, link));
             }
             Effect::Sms { template, to } => {
                 let link = link.filter(|_| *template == Template::HouseholdLink);
-                enqueue(conn, at, "sms", *template, to, link).await?;
+                messages.push(("sms", *template, recipient(to)?, link));
             }
             Effect::Audit(a) => {
                 let detail = json!({
@@ -81,34 +84,60 @@ pub async fn record(
                     "to": a.to,
                     "fields": a.fields,
                 });
-                audit(conn, who, at, &a.event, &a.subject.to_string(), &detail).await?;
+                audits.push((a.event.clone(), a.subject.to_string(), detail.to_string()));
             }
         }
     }
-    Ok(())
+    // A match run's thousands of effects go in a few multi-row statements.
+    for chunk in messages.chunks(OUTBOX_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            use std::fmt::Write;
+            let b = i * 5;
+            let _ = write!(
+                sql,
+                "{}(${}, ${}, ${}, ${}, ${}, 'pending', 0)",
+                if i == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            );
+        }
+        let mut q = sqlx::query(&sql);
+        for (channel, template, recipient, link) in chunk {
+            q = q
+                .bind(when.as_str())
+                .bind(*channel)
+                .bind(template.code())
+                .bind(recipient.as_str())
+                .bind(*link);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let entries: Vec<crate::audit::Entry<'_>> = audits
+        .iter()
+        .map(|(action, subject, detail)| crate::audit::Entry {
+            at: &when,
+            actor: &who.actor,
+            role: who.role,
+            action,
+            subject,
+            detail,
+            source: &who.source,
+        })
+        .collect();
+    crate::audit::append(conn, &entries).await
 }
 
-async fn enqueue(
-    conn: &mut AnyConnection,
-    at: DateTime<Utc>,
-    channel: &str,
-    template: Template,
-    to: &Recipient,
-    link: Option<&str>,
-) -> Result<(), DbError> {
-    let recipient = serde_json::to_string(to).map_err(|e| DbError::Corrupt("recipient", e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0)",
-    )
-    .bind(timestamp(at))
-    .bind(channel)
-    .bind(template.code())
-    .bind(recipient)
-    .bind(link)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Outbox rows per statement of [`record`].
+const OUTBOX_CHUNK: usize = 500;
+
+fn recipient(to: &Recipient) -> Result<String, DbError> {
+    serde_json::to_string(to).map_err(|e| DbError::Corrupt("recipient", e.to_string()))
 }
 
 /// One audit row. `subject` names a record (`registration R1`); `detail` holds codes and ids.

@@ -47,6 +47,43 @@ pub async fn journey_event(
     Ok(updated)
 }
 
+/// [`journey_event`] for many registrations at once (a match run's offers): the same
+/// transitions, settlements and effects, written in a few multi-row statements instead of
+/// several per registration. Any refused transition or concurrent change fails the whole batch.
+pub async fn journey_events(
+    tx: &mut AnyConnection,
+    items: &[(&StoredRegistration, JourneyEvent)],
+    now: DateTime<Utc>,
+    who: &Who,
+) -> Result<(), Error> {
+    let at = timestamp(now);
+    let mut changed = Vec::with_capacity(items.len());
+    let mut all_effects = Vec::new();
+    for (stored, event) in items {
+        let journey = stored.parsed_journey()?;
+        let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
+        let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {
+            store_settlement(tx, &stored.registration_id, &settlement, &at).await?;
+        }
+        all_effects.extend(effs);
+        changed.push((stored, next.status().code(), json, db::due_at(&next)));
+    }
+    let updates: Vec<db::JourneyUpdate<'_>> = changed
+        .iter()
+        .map(|(stored, status, json, due_at)| db::JourneyUpdate {
+            id: &stored.registration_id,
+            expected_status: &stored.status,
+            status,
+            journey: json,
+            due_at,
+        })
+        .collect();
+    db::update_journeys(tx, &updates, &at).await?;
+    effects::record(tx, who, now, &all_effects, None).await?;
+    Ok(())
+}
+
 /// The registration's live offers (`open`, `accepted`) as pas-core settled them.
 async fn store_settlement(
     tx: &mut AnyConnection,

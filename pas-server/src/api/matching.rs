@@ -178,24 +178,17 @@ pub async fn start_run(
     .bind(scope.name())
     .execute(&mut *tx)
     .await?;
+    // Every offer of the run: the journeys, their effects and the offer rows, batched.
+    let mut events = Vec::with_capacity(rows.len());
     for (registration_id, provider_id) in &rows {
         let Some(stored) = by_id.get(registration_id) else {
             continue;
         };
         let provider = ProviderId::parse(provider_id).map_err(internal)?;
-        journey_event(&mut tx, stored, &JourneyEvent::Offer { provider }, now, &who).await?;
-        sqlx::query(
-            "INSERT INTO offers (offer_id, run_id, registration_id, provider_id, state, created_at, changed_at) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $5)",
-        )
-        .bind(new_id())
-        .bind(&run_id)
-        .bind(registration_id)
-        .bind(provider_id)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
+        events.push((*stored, JourneyEvent::Offer { provider }));
     }
+    crate::journey::journey_events(&mut tx, &events, now, &who).await?;
+    db::insert_offers(&mut tx, &run_id, &rows, &at, new_id).await?;
     effects::audit(
         &mut tx,
         &who,
