@@ -351,9 +351,16 @@ pub struct StoredRegistration {
     pub due_at: String,
 }
 
+/// The registration columns, in the order of [`StoredRegistration`] (a macro, so constant
+/// statements can be built with `concat!`).
+macro_rules! registration_columns {
+    () => {
+        "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey"
+    };
+}
+
 /// The registration columns, in the order of [`StoredRegistration`].
-pub const REGISTRATION_COLUMNS: &str =
-    "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey";
+pub const REGISTRATION_COLUMNS: &str = registration_columns!();
 
 impl StoredRegistration {
     /// The stored pas-core `Journey`.
@@ -470,12 +477,82 @@ pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<V
     stored(&rows)
 }
 
-/// Every registration.
-pub async fn all_registrations(conn: &mut AnyConnection) -> Result<Vec<StoredRegistration>, DbError> {
-    let rows = sqlx::query(&format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"))
-        .fetch_all(conn)
-        .await?;
-    stored(&rows)
+/// Which registrations a bulk read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// `waiting` ones (a match run's).
+    Waiting,
+    /// Every one (the dashboard's).
+    All,
+}
+
+/// A stored registration as a bulk reader needs it: id and status, the journey, and the
+/// registration as pas-core validates it at `as_of` (`None` when it no longer validates).
+#[derive(Debug)]
+pub struct Validated {
+    /// Registration id.
+    pub registration_id: String,
+    /// Journey status code, as stored.
+    pub status: String,
+    /// The pas-core journey.
+    pub journey: pas_core::attachment::Journey,
+    /// The validated registration.
+    pub registration: Option<pas_core::Registration>,
+}
+
+/// Rows per batch of [`validated_registrations`].
+pub const READ_BATCH: usize = 8_192;
+
+/// Read the registrations `which` names, streamed in batches of [`READ_BATCH`] rows, each
+/// batch decoded and validated on every core, and hand each to `keep`: memory holds one batch
+/// of rows besides what `keep` keeps (not every row of the province at once).
+pub async fn validated_registrations(
+    conn: &mut AnyConnection,
+    which: Which,
+    as_of: chrono::NaiveDate,
+    mut keep: impl FnMut(Validated),
+) -> Result<(), DbError> {
+    use futures_util::TryStreamExt;
+    let sql = match which {
+        Which::Waiting => concat!(
+            "SELECT ",
+            registration_columns!(),
+            " FROM registrations WHERE status = 'waiting'"
+        ),
+        Which::All => concat!("SELECT ", registration_columns!(), " FROM registrations"),
+    };
+    let mut rows = sqlx::query(sql).fetch(&mut *conn);
+    let mut batch = Vec::with_capacity(READ_BATCH);
+    loop {
+        let row = rows.try_next().await?;
+        let end = row.is_none();
+        if let Some(row) = row {
+            batch.push(StoredRegistration::from_row(&row)?);
+        }
+        if batch.len() == READ_BATCH || (end && !batch.is_empty()) {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH));
+            let done = tokio::task::spawn_blocking(move || {
+                use rayon::prelude::*;
+                full.into_par_iter()
+                    .map(|stored| {
+                        let (journey, registration) = stored.validated(as_of)?;
+                        Ok(Validated {
+                            registration_id: stored.registration_id,
+                            status: stored.status,
+                            journey,
+                            registration,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, DbError>>()
+            })
+            .await
+            .map_err(|e| DbError::Batch(e.to_string()))??;
+            done.into_iter().for_each(&mut keep);
+        }
+        if end {
+            return Ok(());
+        }
+    }
 }
 
 /// The `due_at` column of a journey: when it next has something due, or [`NOTHING_DUE`].
@@ -496,24 +573,6 @@ pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Ve
          AND status IN ('waiting', 'offered') ORDER BY due_at"
     ))
     .bind(now)
-    .fetch_all(conn)
-    .await?;
-    stored(&rows)
-}
-
-/// Registrations with one of `statuses`.
-pub async fn registrations_with_status(
-    conn: &mut AnyConnection,
-    statuses: &[&str],
-) -> Result<Vec<StoredRegistration>, DbError> {
-    let list = statuses
-        .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows = sqlx::query(&format!(
-        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE status IN ({list})"
-    ))
     .fetch_all(conn)
     .await?;
     stored(&rows)

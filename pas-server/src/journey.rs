@@ -52,7 +52,7 @@ pub async fn journey_event(
 /// several per registration. Any refused transition or concurrent change fails the whole batch.
 pub async fn journey_events(
     tx: &mut AnyConnection,
-    items: &[(&StoredRegistration, JourneyEvent)],
+    items: &[(&db::Validated, JourneyEvent)],
     now: DateTime<Utc>,
     who: &Who,
 ) -> Result<(), Error> {
@@ -60,7 +60,7 @@ pub async fn journey_events(
     let mut changed = Vec::with_capacity(items.len());
     let mut all_effects = Vec::new();
     for (stored, event) in items {
-        let journey = stored.parsed_journey()?;
+        let journey = &stored.journey;
         let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
         let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
         if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {

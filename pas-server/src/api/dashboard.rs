@@ -59,22 +59,20 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     let now = app.clock.now();
     let as_of = now.date_naive();
     let mut conn = app.db.pool().acquire().await?;
-    let rows = crate::db::all_registrations(&mut conn).await?;
-    let mut registrations = Vec::with_capacity(rows.len());
-    let mut facts = Vec::with_capacity(rows.len());
-    for stored in &rows {
-        let (journey, Some(reg)) = stored.validated(as_of)? else {
-            continue;
-        };
+    let mut registrations = Vec::new();
+    let mut facts = Vec::new();
+    crate::db::validated_registrations(&mut conn, crate::db::Which::All, as_of, |v| {
+        let Some(reg) = v.registration else { return };
         facts.push(JourneyFacts {
-            registered_at: journey.registered_at(),
-            status: journey.status(),
-            changed_at: journey.changed_at(),
+            registered_at: v.journey.registered_at(),
+            status: v.journey.status(),
+            changed_at: v.journey.changed_at(),
             tier: reg.assess(as_of).tier,
             community: reg.community_or_fsa().to_owned(),
         });
         registrations.push(reg);
-    }
+    })
+    .await?;
     let providers = super::matching::match_providers(&mut conn).await?;
     let gaps = care_gaps(&registrations, &providers, &GapOptions::new(as_of));
     let public = public_figures(&facts, &gaps, as_of, MONTHS, WINDOW_DAYS);

@@ -128,26 +128,26 @@ pub async fn start_run(
     let at = timestamp(now);
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
-    let waiting = db::registrations_with_status(&mut tx, &["waiting"]).await?;
     let providers = match_providers_where(&mut tx, |p| scope.covers(regions, &p.postal_code)).await?;
-    let mut registrations = Vec::with_capacity(waiting.len());
+    let mut registrations = Vec::new();
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
-    let mut by_id: HashMap<String, &StoredRegistration> = HashMap::with_capacity(waiting.len());
-    for stored in &waiting {
-        match stored.validated(as_of)? {
-            (_, Some(r)) if !scope.covers(regions, &r.postal_code) => {}
-            (journey, Some(r)) => {
-                if !journey.excluded_providers().is_empty() {
-                    excluded.insert(r.registration_id.clone(), journey.excluded_providers().to_vec());
+    let mut by_id: HashMap<String, db::Validated> = HashMap::new();
+    db::validated_registrations(&mut tx, db::Which::Waiting, as_of, |mut v| {
+        match v.registration.take() {
+            Some(r) if !scope.covers(regions, &r.postal_code) => {}
+            Some(r) => {
+                if !v.journey.excluded_providers().is_empty() {
+                    excluded.insert(r.registration_id.clone(), v.journey.excluded_providers().to_vec());
                 }
                 registrations.push(r);
-                by_id.insert(stored.registration_id.clone(), stored);
+                by_id.insert(v.registration_id.clone(), v);
             }
-            (_, None) => {
-                tracing::warn!(registration_id = %stored.registration_id, "stored registration no longer valid; left out")
+            None => {
+                tracing::warn!(registration_id = %v.registration_id, "stored registration no longer valid; left out")
             }
         }
-    }
+    })
+    .await?;
     let options = MatchOptions { seed, as_of };
     let (rows, report) = {
         let mut problem = matching::prepare(&registrations, &providers, &options);
@@ -185,7 +185,7 @@ pub async fn start_run(
             continue;
         };
         let provider = ProviderId::parse(provider_id).map_err(internal)?;
-        events.push((*stored, JourneyEvent::Offer { provider }));
+        events.push((stored, JourneyEvent::Offer { provider }));
     }
     crate::journey::journey_events(&mut tx, &events, now, &who).await?;
     db::insert_offers(&mut tx, &run_id, &rows, &at, new_id).await?;
