@@ -21,6 +21,7 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::eligibility::eligibility;
+use crate::priority::Tier;
 use crate::provider::Provider;
 use crate::registration::{Registration, Status};
 
@@ -76,15 +77,54 @@ pub struct CommunityGap {
 /// assert_eq!((gaps[0].community.as_str(), gaps[0].months_to_clear), ("(all)", Some(0.0)));
 /// ```
 pub fn care_gaps(registrations: &[Registration], providers: &[Provider], options: &GapOptions) -> Vec<CommunityGap> {
+    care_gaps_of(
+        registrations.iter().map(|r| GapFacts::of(r, options.as_of)),
+        providers,
+        options,
+    )
+}
+
+/// What the care gaps need of one registration: the day it joined the queue, the tier it waits
+/// at now (`None` when it does not wait: another status, or not eligible, §3), its community.
+/// A server that keeps only these per registration (not the registrations) computes
+/// [`care_gaps_of`] in a fraction of the memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GapFacts<'a> {
+    /// The queue date's day.
+    pub registered_on: NaiveDate,
+    /// The tier it waits at as of the gaps' `as_of`, when it waits.
+    pub waiting_tier: Option<Tier>,
+    /// Community, else FSA.
+    pub community: &'a str,
+}
+
+impl<'a> GapFacts<'a> {
+    /// A registration's facts as of `as_of`: it waits when its status is `waiting` and it is
+    /// eligible (§3), at its §4 tier.
+    pub fn of(r: &'a Registration, as_of: NaiveDate) -> Self {
+        let waits = r.status == Status::Waiting && eligibility(r).is_eligible();
+        Self {
+            registered_on: r.registered_at.date_naive(),
+            waiting_tier: waits.then(|| r.assess(as_of).tier),
+            community: r.community_or_fsa(),
+        }
+    }
+}
+
+/// [`care_gaps`] from each registration's [`GapFacts`].
+pub fn care_gaps_of<'a>(
+    facts: impl IntoIterator<Item = GapFacts<'a>>,
+    providers: &[Provider],
+    options: &GapOptions,
+) -> Vec<CommunityGap> {
     let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut all = Tally::default();
     let since = options.as_of - Duration::days(i64::from(options.window_days));
-    for r in registrations {
-        let day = r.registered_at.date_naive();
+    for r in facts {
+        let day = r.registered_on;
         let arrived = u64::from(day > since && day <= options.as_of);
-        let waits = r.status == Status::Waiting && eligibility(r).is_eligible();
-        let tier = waits.then(|| r.assess(options.as_of).tier as usize);
-        for t in [groups.entry(r.community_or_fsa()).or_default(), &mut all] {
+        let tier = r.waiting_tier.map(|t| t as usize);
+        for t in [groups.entry(r.community).or_default(), &mut all] {
             t.arrived += arrived;
             if let Some(tier) = tier {
                 if let Some(slot) = t.waiting.get_mut(tier.saturating_sub(1)) {
