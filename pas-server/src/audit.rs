@@ -52,8 +52,8 @@ pub fn chain(previous: &str, entry: &Entry<'_>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Rows per multi-row insert (8 columns × 512 stays under both backends' parameter limits).
-const CHUNK: usize = 512;
+/// Rows per multi-row insert (8 columns each: see [`db::MAX_PARAMETERS`]).
+const CHUNK: usize = db::MAX_PARAMETERS / 8;
 
 /// Append `entries`, chained after the last row, in the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<(), DbError> {

@@ -174,7 +174,7 @@ impl Db {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
-                                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; \
                                  PRAGMA foreign_keys = ON",
                             )
                             .await?;
@@ -442,9 +442,15 @@ pub async fn active_registrations_for_phns(
     Ok(found)
 }
 
-/// PHNs per statement of [`active_registrations_for_phns`] (well under SQLite's and
-/// PostgreSQL's limits on bound parameters).
-pub const PHN_LOOKUP_CHUNK: usize = 500;
+/// PHNs per statement of [`active_registrations_for_phns`] and ids of
+/// [`registrations_by_ids`] ([`MAX_PARAMETERS`]).
+pub const PHN_LOOKUP_CHUNK: usize = MAX_PARAMETERS;
+
+/// Bound parameters per multi-row statement. Far under SQLite's and PostgreSQL's limits on
+/// purpose: sqlx's SQLite binding looks each `$n` up by name (`sqlite3_bind_parameter_name`, a
+/// linear walk), so a statement of *p* parameters costs O(p²) to bind — at 2,500 parameters
+/// binding took most of a match run's writing (measured with perf at 1M registrations).
+pub const MAX_PARAMETERS: usize = 256;
 
 /// One registration by id.
 pub async fn registration(conn: &mut AnyConnection, id: &str) -> Result<Option<StoredRegistration>, DbError> {
@@ -565,17 +571,35 @@ pub fn due_at(journey: &pas_core::attachment::Journey) -> String {
 /// `due_at` of a journey with nothing due (later than any time the server runs at).
 pub const NOTHING_DUE: &str = "9999-12-31T23:59:59Z";
 
-/// Waiting or offered registrations with something due at `now` (the timer's work), earliest
-/// first: an index range, however many wait.
-pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Vec<StoredRegistration>, DbError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE due_at <= $1 \
-         AND status IN ('waiting', 'offered') ORDER BY due_at"
-    ))
+/// The ids of waiting or offered registrations with something due at `now` (the timer's
+/// work), earliest first: an index range, however many wait.
+pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT registration_id FROM registrations WHERE due_at <= $1 \
+         AND status IN ('waiting', 'offered') ORDER BY due_at",
+    )
     .bind(now)
     .fetch_all(conn)
-    .await?;
-    stored(&rows)
+    .await?)
+}
+
+/// The registrations with these ids (in no particular order), [`PHN_LOOKUP_CHUNK`] per
+/// statement.
+pub async fn registrations_by_ids(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<StoredRegistration>, DbError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(PHN_LOOKUP_CHUNK) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE registration_id IN ({placeholders})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        found.extend(stored(&query.fetch_all(&mut *conn).await?)?);
+    }
+    Ok(found)
 }
 
 /// Replace a registration's status and journey if its status is still `expected_status`
@@ -672,8 +696,8 @@ pub async fn update_journeys(
     Ok(())
 }
 
-/// Rows per statement of [`update_journeys`].
-pub const JOURNEY_CHUNK: usize = 500;
+/// Rows per statement of [`update_journeys`] (5 parameters each) and [`insert_offers`] (3).
+pub const JOURNEY_CHUNK: usize = MAX_PARAMETERS / 5;
 
 /// Store a match run's offers (`open`, made at `at`): (registration, provider) pairs, each
 /// with a new offer id, [`JOURNEY_CHUNK`] per statement.

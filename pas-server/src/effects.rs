@@ -133,8 +133,8 @@ pub async fn record(
     crate::audit::append(conn, &entries).await
 }
 
-/// Outbox rows per statement of [`record`].
-const OUTBOX_CHUNK: usize = 500;
+/// Outbox rows per statement of [`record`] (5 parameters each).
+const OUTBOX_CHUNK: usize = crate::db::MAX_PARAMETERS / 5;
 
 fn recipient(to: &Recipient) -> Result<String, DbError> {
     serde_json::to_string(to).map_err(|e| DbError::Corrupt("recipient", e.to_string()))

@@ -47,12 +47,23 @@ pub async fn journey_event(
     Ok(updated)
 }
 
+/// A registration's journey as stored: what a transition needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    /// The registration.
+    pub registration_id: &'a str,
+    /// Its stored status (the update is conditional on it).
+    pub status: &'a str,
+    /// Its journey.
+    pub journey: &'a pas_core::attachment::Journey,
+}
+
 /// [`journey_event`] for many registrations at once (a match run's offers): the same
 /// transitions, settlements and effects, written in a few multi-row statements instead of
 /// several per registration. Any refused transition or concurrent change fails the whole batch.
 pub async fn journey_events(
     tx: &mut AnyConnection,
-    items: &[(&db::Validated, JourneyEvent)],
+    items: &[(Current<'_>, JourneyEvent)],
     now: DateTime<Utc>,
     who: &Who,
 ) -> Result<(), Error> {
@@ -60,11 +71,11 @@ pub async fn journey_events(
     let mut changed = Vec::with_capacity(items.len());
     let mut all_effects = Vec::new();
     for (stored, event) in items {
-        let journey = &stored.journey;
+        let journey = stored.journey;
         let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
         let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
         if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {
-            store_settlement(tx, &stored.registration_id, &settlement, &at).await?;
+            store_settlement(tx, stored.registration_id, &settlement, &at).await?;
         }
         all_effects.extend(effs);
         changed.push((stored, next.status().code(), json, db::due_at(&next)));
@@ -72,8 +83,8 @@ pub async fn journey_events(
     let updates: Vec<db::JourneyUpdate<'_>> = changed
         .iter()
         .map(|(stored, status, json, due_at)| db::JourneyUpdate {
-            id: &stored.registration_id,
-            expected_status: &stored.status,
+            id: stored.registration_id,
+            expected_status: stored.status,
             status,
             journey: json,
             due_at,

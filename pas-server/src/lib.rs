@@ -170,7 +170,7 @@ pub fn router(app: App) -> Router {
 }
 
 /// The routes over the app state: every request answered within `limits.request_timeout`, a
-/// panel upload within `limits.upload_timeout`.
+/// panel upload and a match run within `limits.upload_timeout`.
 pub fn router_with(app: App, limits: transport::Transport) -> Router {
     let dev_login = app.auth.is_dev();
     let mut router = public_routes(&app)
@@ -197,7 +197,6 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
         .route("/api/v1/endorsement-requests/{id}/approve", post(endorse::approve))
         .route("/api/v1/endorsement-requests/{id}/decline", post(endorse::decline))
         .route("/api/v1/endorsement-requests/{id}/cancel", post(endorse::cancel))
-        .route("/api/v1/match-runs", post(matching::start_run))
         .route("/api/v1/match-runs/{id}", get(matching::get_run))
         .route("/api/v1/offers/{id}/accept", post(matching::accept_offer))
         .route("/api/v1/offers/{id}/decline", post(matching::decline_offer))
@@ -226,7 +225,15 @@ pub fn router_with(app: App, limits: transport::Transport) -> Router {
             limits.request_timeout,
             transport::deadline,
         ))
-        // Added after the request timeout, so it has only its own, longer one.
+        // Added after the request timeout, so they have only their own, longer one: a panel
+        // upload (a large EMR export over a slow link) and a match run (a province's).
+        .route(
+            "/api/v1/match-runs",
+            post(matching::start_run).layer(axum::middleware::from_fn_with_state(
+                limits.upload_timeout,
+                transport::deadline,
+            )),
+        )
         .route(
             "/api/v1/providers/{id}/panel",
             post(providers::upload_panel).layer(DefaultBodyLimit::disable()).layer(

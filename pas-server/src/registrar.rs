@@ -135,10 +135,10 @@ async fn commit(db: &Db, at: &str, batch: &[Job]) -> Vec<Result<(), DbError>> {
     }
 }
 
-/// Rows per multi-row statement: powers of four up to 1,024, so a batch of any size uses at
-/// most a few distinct statements, each prepared once and cached by the connection (9 columns ×
-/// 1,024 stays under SQLite's 32,766 variables and PostgreSQL's 65,535 parameters).
-const CHUNKS: [usize; 6] = [1024, 256, 64, 16, 4, 1];
+/// Rows per multi-row statement: powers of four up to 16, so a batch of any size uses at most
+/// a few distinct statements, each prepared once and cached by the connection (11 columns × 16
+/// = 176 parameters: under [`crate::db::MAX_PARAMETERS`], whose docs say why more costs more).
+const CHUNKS: [usize; 3] = [16, 4, 1];
 
 /// `rows` cut into chunks of the sizes in [`CHUNKS`], largest first.
 fn chunks<'a, T>(mut rows: &'a [T]) -> impl Iterator<Item = &'a [T]> + 'a {

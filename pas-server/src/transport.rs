@@ -2,7 +2,7 @@
 //! resource): at most [`Transport::max_connections`] open at once (more wait in the kernel's
 //! backlog instead of exhausting file descriptors), request headers — and an idle keep-alive
 //! connection's next request — within [`Transport::header_read_timeout`], every request answered
-//! within [`Transport::request_timeout`] (`408 request_timeout`; panel uploads get
+//! within [`Transport::request_timeout`] (`408 request_timeout`; panel uploads and match runs get
 //! [`Transport::upload_timeout`]), and in-flight requests finished on shutdown.
 //!
 //! The accept loop is hyper's own (HTTP/1.1), with the peer address put in each request's
@@ -33,7 +33,8 @@ pub struct Transport {
     pub header_read_timeout: Duration,
     /// Time to answer a request, body included.
     pub request_timeout: Duration,
-    /// Time to answer a panel upload (a large EMR export over a slow link).
+    /// Time to answer a panel upload (a large EMR export over a slow link) or a match run (a
+    /// province's registrations: tens of seconds at a million).
     pub upload_timeout: Duration,
     /// Time requests in flight get to finish at shutdown.
     pub shutdown_grace: Duration,

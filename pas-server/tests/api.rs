@@ -1381,9 +1381,10 @@ fn phns(n: usize, start: u32) -> Vec<String> {
 }
 
 /// DOMAIN §5 capacity across processes: two `pas serve` processes share one database; match
-/// runs (provincial on one, regional on the other, over the same patients) and offer answers
-/// race from both; no provider is ever promised more places than it has, and no registration
-/// holds two live offers.
+/// runs (provincial on one, regional on the other, over the same patients), offer answers,
+/// new registrations and panel uploads (which attach waiting and offered patients) race from
+/// both; no provider is ever promised more places than it has, and no registration holds two
+/// live offers (issue 22: the guarantees a deployment scaled out over PostgreSQL relies on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_never_double_assign_a_place() {
     use std::io::{BufRead, BufReader};
@@ -1457,6 +1458,7 @@ async fn two_processes_never_double_assign_a_place() {
         }
         for phn in phns(40, 1_000_000) {
             let body = json!({ "members": [member("self", &phn, "1990-01-01")] });
+            // (the same PHNs as `registered` below)
             let r = client
                 .post(format!("{b2}/api/v1/households"))
                 .json(&body)
@@ -1465,9 +1467,53 @@ async fn two_processes_never_double_assign_a_place() {
                 .unwrap();
             assert_eq!(r.status(), StatusCode::CREATED);
         }
-        // Race: both processes start runs while providers answer offers on both.
+        // Race: both processes start runs while providers answer offers, people register and
+        // panels arrive on both.
+        let registered = phns(40, 1_000_000);
+        let newcomers = phns(24, 2_000_000);
         let mut tasks = Vec::new();
         for round in 0..6 {
+            for (k, base) in [&b1, &b2].into_iter().enumerate() {
+                let (client, base) = (client.clone(), base.clone());
+                let phn = newcomers[round * 2 + k].clone();
+                tasks.push(tokio::spawn(async move {
+                    let body = json!({ "members": [member("self", &phn, "1990-01-01")] });
+                    let r = client
+                        .post(format!("{base}/api/v1/households"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), StatusCode::CREATED);
+                }));
+            }
+            {
+                let (n, t) = providers[round % providers.len()].clone();
+                let base = if round % 2 == 0 { b2.clone() } else { b1.clone() };
+                let today = support::today();
+                let mut file = String::from(
+                    "msp_practitioner_number,phn,family_name,given_name,birth_date,gender,postal_code,last_visit_date\n",
+                );
+                for phn in registered.iter().skip(round * 5).take(2) {
+                    file.push_str(&format!("{n},{phn},Sandhu,Amrit,1990-01-01,female,V8W 1P6,{today}\n"));
+                }
+                let client = client.clone();
+                tasks.push(tokio::spawn(async move {
+                    let r = client
+                        .post(format!("{base}/api/v1/providers/{n}/panel"))
+                        .bearer_auth(&t)
+                        .header("content-type", "text/csv")
+                        .body(file)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(
+                        r.status() == StatusCode::CREATED || r.status() == StatusCode::TOO_MANY_REQUESTS,
+                        "{}",
+                        r.status()
+                    );
+                }));
+            }
             for (base, token) in [(&b1, &coordinator), (&b2, &island)] {
                 let (client, base, token) = (client.clone(), base.clone(), token.clone());
                 tasks.push(tokio::spawn(async move {
@@ -1503,7 +1549,7 @@ async fn two_processes_never_double_assign_a_place() {
                         .await
                         .unwrap();
                     for (k, o) in offers.as_array().unwrap().iter().enumerate() {
-                        let verb = if (k + round as usize) % 3 == 0 {
+                        let verb = if (k + round) % 3 == 0 {
                             "decline"
                         } else {
                             "accept"

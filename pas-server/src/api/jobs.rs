@@ -34,28 +34,22 @@ pub async fn tick(db: &Db, now: DateTime<Utc>, who: &Who) -> Result<TickSummary,
         ..TickSummary::default()
     };
     let who = who.clone();
-    // Only the rows whose time has come (an index range on `due_at`), not every waiting one.
-    let candidates = {
+    // Only the rows whose time has come (an index range on `due_at`), not every waiting one;
+    // their ids, then the rows again under the lock, TICK_BATCH per transaction.
+    let due = {
         let mut conn = db.pool().acquire().await?;
         db::registrations_due(&mut conn, &summary.now).await?
     };
-    for stored in candidates {
-        let journey = stored.parsed_journey()?;
-        if journey.next_due().is_none_or(|due| due > now) {
-            continue;
-        }
-        let mut tx = db.begin().await?;
-        db::lock(&mut tx, "places", &summary.now).await?;
-        let Some(current) = db::registration(&mut tx, &stored.registration_id).await? else {
-            continue;
-        };
-        match crate::journey::journey_event(&mut tx, &current, &JourneyEvent::Tick, now, &who).await {
-            Ok(_) => {
-                tx.commit().await?;
-                summary.journeys += 1;
+    for chunk in due.chunks(TICK_BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        match tick_batch(db, &ids, now, &who).await {
+            Ok(n) => summary.journeys += n,
+            // One of them changed meanwhile: the batch is rolled back; one by one instead.
+            Err(Error::Transition(_) | Error::Conflict) => {
+                for id in ids {
+                    summary.journeys += tick_one(db, id, now, &who).await?;
+                }
             }
-            // Changed meanwhile, or nothing due after all: leave it for the next tick.
-            Err(Error::Transition(_) | Error::Conflict) => {}
             Err(e) => return Err(e),
         }
     }
@@ -71,6 +65,59 @@ pub async fn tick(db: &Db, now: DateTime<Utc>, who: &Who) -> Result<TickSummary,
         summary.endorsement_effects = effects.len() as u64;
     }
     Ok(summary)
+}
+
+/// Registrations per transaction of a tick.
+const TICK_BATCH: usize = 500;
+
+/// Tick the registrations `ids` whose time has come, in one transaction: how many changed.
+async fn tick_batch(db: &Db, ids: &[&str], now: DateTime<Utc>, who: &Who) -> Result<u64, Error> {
+    let mut tx = db.begin().await?;
+    db::lock(&mut tx, "places", &timestamp(now)).await?;
+    let rows = db::registrations_by_ids(&mut tx, ids).await?;
+    let mut journeys = Vec::with_capacity(rows.len());
+    for stored in &rows {
+        let journey = stored.parsed_journey()?;
+        // Another process may have ticked it already: nothing due any more.
+        if journey.next_due().is_some_and(|due| due <= now) {
+            journeys.push((stored, journey));
+        }
+    }
+    let items: Vec<_> = journeys
+        .iter()
+        .map(|(stored, journey)| {
+            let current = crate::journey::Current {
+                registration_id: &stored.registration_id,
+                status: &stored.status,
+                journey,
+            };
+            (current, JourneyEvent::Tick)
+        })
+        .collect();
+    crate::journey::journey_events(&mut tx, &items, now, who).await?;
+    tx.commit().await?;
+    Ok(items.len() as u64)
+}
+
+/// Tick one registration in its own transaction: 1 when it changed.
+async fn tick_one(db: &Db, id: &str, now: DateTime<Utc>, who: &Who) -> Result<u64, Error> {
+    let mut tx = db.begin().await?;
+    db::lock(&mut tx, "places", &timestamp(now)).await?;
+    let Some(current) = db::registration(&mut tx, id).await? else {
+        return Ok(0);
+    };
+    if current.parsed_journey()?.next_due().is_none_or(|due| due > now) {
+        return Ok(0);
+    }
+    match crate::journey::journey_event(&mut tx, &current, &JourneyEvent::Tick, now, who).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(1)
+        }
+        // Changed meanwhile, or nothing due after all: leave it for the next tick.
+        Err(Error::Transition(_) | Error::Conflict) => Ok(0),
+        Err(e) => Err(e),
+    }
 }
 
 /// Tick every hour (as `clock` tells the time) until the process ends.

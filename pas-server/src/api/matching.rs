@@ -128,6 +128,7 @@ pub async fn start_run(
     let at = timestamp(now);
     let mut tx = app.db.begin().await?;
     db::lock(&mut tx, "places", &at).await?;
+    let started = std::time::Instant::now();
     let providers = match_providers_where(&mut tx, |p| scope.covers(regions, &p.postal_code)).await?;
     let mut registrations = Vec::new();
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
@@ -148,6 +149,7 @@ pub async fn start_run(
         }
     })
     .await?;
+    let read = started.elapsed();
     let options = MatchOptions { seed, as_of };
     let (rows, report) = {
         let mut problem = matching::prepare(&registrations, &providers, &options);
@@ -161,6 +163,7 @@ pub async fn start_run(
             .collect();
         (rows, report)
     };
+    let matched = started.elapsed() - read;
     let run_id = new_id();
     let report_json = serde_json::to_value(&report).map_err(internal)?;
     sqlx::query(
@@ -185,7 +188,12 @@ pub async fn start_run(
             continue;
         };
         let provider = ProviderId::parse(provider_id).map_err(internal)?;
-        events.push((stored, JourneyEvent::Offer { provider }));
+        let current = crate::journey::Current {
+            registration_id: &stored.registration_id,
+            status: &stored.status,
+            journey: &stored.journey,
+        };
+        events.push((current, JourneyEvent::Offer { provider }));
     }
     crate::journey::journey_events(&mut tx, &events, now, &who).await?;
     db::insert_offers(&mut tx, &run_id, &rows, &at, new_id).await?;
@@ -204,6 +212,9 @@ pub async fn start_run(
         offers = rows.len(),
         fair = report.is_fair(),
         region = scope.name(),
+        read_ms = read.as_millis(),
+        match_ms = matched.as_millis(),
+        write_ms = (started.elapsed() - read - matched).as_millis(),
         "match run"
     );
     Ok((
