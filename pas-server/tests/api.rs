@@ -1549,11 +1549,7 @@ async fn two_processes_never_double_assign_a_place() {
                         .await
                         .unwrap();
                     for (k, o) in offers.as_array().unwrap().iter().enumerate() {
-                        let verb = if (k + round) % 3 == 0 {
-                            "decline"
-                        } else {
-                            "accept"
-                        };
+                        let verb = if (k + round) % 3 == 0 { "decline" } else { "accept" };
                         let id = o["offer_id"].as_str().unwrap();
                         let r = client
                             .post(format!("{base}/api/v1/offers/{id}/{verb}"))

@@ -955,3 +955,69 @@ async fn s9_the_timer_reads_only_what_is_due() {
         server.stop().await;
     }
 }
+
+/// Issue 22: a bulk read (match runs, the dashboard) gives every registration exactly as the
+/// row-by-row path validates it — from the SQLite file directly or through the driver.
+#[tokio::test]
+async fn bulk_reads_give_what_each_row_validates_to() {
+    use pas_server::db::{Db, REGISTRATION_COLUMNS, StoredRegistration, Which};
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        for i in 0..3u32 {
+            let phn = (0..)
+                .filter_map(|n| pas_core::Phn::from_body(66_000_000 + i * 1000 + n))
+                .next()
+                .unwrap();
+            let body = json!({ "members": [support::member("self", &phn.to_string(), "1990-01-01")] });
+            let (status, _, out) = server.post("/api/v1/households", &body).await;
+            assert_eq!(status, StatusCode::CREATED, "{out}");
+        }
+        let (status, _, _) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let store = Db::open(&db.url).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let rows = sqlx::query(&format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let as_of = support::today();
+        let mut expected: Vec<(String, String, Option<String>)> = rows
+            .iter()
+            .map(|r| {
+                let stored = StoredRegistration::from_row(r).unwrap();
+                let (journey, registration) = stored.validated(as_of).unwrap();
+                (
+                    stored.registration_id,
+                    serde_json::to_string(&journey).unwrap(),
+                    registration.map(|r| serde_json::to_string(&r).unwrap()),
+                )
+            })
+            .collect();
+        let mut read = Vec::new();
+        store
+            .validated_registrations(&mut conn, Which::All, as_of, |v| {
+                read.push((
+                    v.registration_id,
+                    serde_json::to_string(&v.journey).unwrap(),
+                    v.registration.map(|r| serde_json::to_string(&r).unwrap()),
+                ));
+            })
+            .await
+            .unwrap();
+        expected.sort();
+        read.sort();
+        assert_eq!(read.len(), 5, "[{}]", db.label);
+        assert!(read.iter().all(|r| r.2.is_some()));
+        assert_eq!(read, expected, "[{}]", db.label);
+        let mut waiting = 0;
+        store
+            .validated_registrations(&mut conn, Which::Waiting, as_of, |v| {
+                assert_eq!(v.status, "waiting");
+                waiting += 1;
+            })
+            .await
+            .unwrap();
+        assert_eq!(waiting, 5);
+        server.stop().await;
+    }
+}

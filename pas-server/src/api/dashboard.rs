@@ -62,18 +62,19 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     // Per registration only what the figures need (not the registration): about 64 bytes.
     let mut facts = Vec::new();
     let mut waiting_tiers = Vec::new();
-    crate::db::validated_registrations(&mut conn, crate::db::Which::All, as_of, |v| {
-        let Some(reg) = v.registration else { return };
-        waiting_tiers.push(GapFacts::of(&reg, as_of).waiting_tier);
-        facts.push(JourneyFacts {
-            registered_at: v.journey.registered_at(),
-            status: v.journey.status(),
-            changed_at: v.journey.changed_at(),
-            tier: reg.assess(as_of).tier,
-            community: reg.community_or_fsa().to_owned(),
-        });
-    })
-    .await?;
+    app.db
+        .validated_registrations(&mut conn, crate::db::Which::All, as_of, |v| {
+            let Some(reg) = v.registration else { return };
+            waiting_tiers.push(GapFacts::of(&reg, as_of).waiting_tier);
+            facts.push(JourneyFacts {
+                registered_at: v.journey.registered_at(),
+                status: v.journey.status(),
+                changed_at: v.journey.changed_at(),
+                tier: reg.assess(as_of).tier,
+                community: reg.community_or_fsa().to_owned(),
+            });
+        })
+        .await?;
     let providers = super::matching::match_providers(&mut conn).await?;
     let gaps = care_gaps_of(
         facts.iter().zip(&waiting_tiers).map(|(f, &waiting_tier)| GapFacts {

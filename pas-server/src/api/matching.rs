@@ -133,7 +133,7 @@ pub async fn start_run(
     let mut registrations = Vec::new();
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
     let mut by_id: HashMap<String, db::Validated> = HashMap::new();
-    db::validated_registrations(&mut tx, db::Which::Waiting, as_of, |mut v| {
+    app.db.validated_registrations(&mut tx, db::Which::Waiting, as_of, |mut v| {
         match v.registration.take() {
             Some(r) if !scope.covers(regions, &r.postal_code) => {}
             Some(r) => {
