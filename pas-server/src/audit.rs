@@ -64,25 +64,10 @@ pub async fn append(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<(
         .await?
         .unwrap_or_default();
     for chunk in entries.chunks(CHUNK) {
-        let mut sql =
-            String::from("INSERT INTO audit (at, actor, role, action, subject, detail, source, hash) VALUES ");
-        for i in 0..chunk.len() {
-            use std::fmt::Write;
-            let b = i * 8;
-            let _ = write!(
-                sql,
-                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            );
-        }
+        let sql = format!(
+            "INSERT INTO audit (at, actor, role, action, subject, detail, source, hash) VALUES {}",
+            db::tuples(chunk.len(), 8, 0, "")
+        );
         let mut q = sqlx::query(&sql);
         for e in chunk {
             let hash = chain(&previous, e);

@@ -460,6 +460,32 @@ pub async fn active_registrations_for_phns(
 /// [`registrations_by_ids`] ([`MAX_PARAMETERS`]).
 pub const PHN_LOOKUP_CHUNK: usize = MAX_PARAMETERS;
 
+/// The `VALUES` tuples of a multi-row statement: `rows` tuples of `per_row` numbered
+/// parameters each, numbered from `after + 1` (parameters `$1..=$after` are the statement's
+/// own), each tuple followed by `extra` (constants or shared parameters, e.g. `, 'open', $1`).
+///
+/// ```
+/// assert_eq!(pas_server::db::tuples(2, 2, 1, ", 'x'"), "($2, $3, 'x'), ($4, $5, 'x')");
+/// ```
+pub fn tuples(rows: usize, per_row: usize, after: usize, extra: &str) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * (per_row * 6 + extra.len() + 4));
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..per_row {
+            let _ = write!(
+                sql,
+                "{}${}",
+                if c == 0 { "" } else { ", " },
+                after + r * per_row + c + 1
+            );
+        }
+        sql.push_str(extra);
+        sql.push(')');
+    }
+    sql
+}
+
 /// Bound parameters per multi-row statement. Far under SQLite's and PostgreSQL's limits on
 /// purpose: sqlx's SQLite binding looks each `$n` up by name (`sqlite3_bind_parameter_name`, a
 /// linear walk), so a statement of *p* parameters costs O(p²) to bind — at 2,500 parameters
@@ -762,22 +788,11 @@ pub async fn update_journeys(
     updated_at: &str,
 ) -> Result<(), DbError> {
     for chunk in updates.chunks(JOURNEY_CHUNK) {
-        use std::fmt::Write;
         // A CTE of the new values joined in (SQLite ≥ 3.33 and PostgreSQL both read it).
-        let mut sql = String::from("WITH v (id, expected, status, journey, due_at) AS (VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 5 + 1;
-            let _ = write!(
-                sql,
-                "{}(${}, ${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            );
-        }
+        let mut sql = format!(
+            "WITH v (id, expected, status, journey, due_at) AS (VALUES {}",
+            tuples(chunk.len(), 5, 1, "")
+        );
         sql.push_str(
             ") UPDATE registrations SET status = v.status, journey = v.journey, due_at = v.due_at, updated_at = $1 \
              FROM v WHERE registrations.registration_id = v.id AND registrations.status = v.expected",
@@ -814,21 +829,11 @@ pub async fn insert_offers(
     new_id: impl Fn() -> String,
 ) -> Result<(), DbError> {
     for chunk in offers.chunks(JOURNEY_CHUNK) {
-        use std::fmt::Write;
-        let mut sql = String::from(
-            "INSERT INTO offers (offer_id, run_id, registration_id, provider_id, state, created_at, changed_at) VALUES ",
+        let sql = format!(
+            "INSERT INTO offers (offer_id, registration_id, provider_id, run_id, state, created_at, changed_at) \
+             VALUES {}",
+            tuples(chunk.len(), 3, 2, ", $1, 'open', $2, $2")
         );
-        for i in 0..chunk.len() {
-            let b = i * 3 + 2;
-            let _ = write!(
-                sql,
-                "{}(${}, $1, ${}, ${}, 'open', $2, $2)",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3
-            );
-        }
         let mut q = sqlx::query(&sql).bind(run_id).bind(at);
         for (registration_id, provider_id) in chunk {
             q = q

@@ -90,23 +90,10 @@ pub async fn record(
     }
     // A match run's thousands of effects go in a few multi-row statements.
     for chunk in messages.chunks(OUTBOX_CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) VALUES ",
+        let sql = format!(
+            "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) VALUES {}",
+            crate::db::tuples(chunk.len(), 5, 0, ", 'pending', 0")
         );
-        for i in 0..chunk.len() {
-            use std::fmt::Write;
-            let b = i * 5;
-            let _ = write!(
-                sql,
-                "{}(${}, ${}, ${}, ${}, ${}, 'pending', 0)",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            );
-        }
         let mut q = sqlx::query(&sql);
         for (channel, template, recipient, link) in chunk {
             q = q

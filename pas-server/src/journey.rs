@@ -58,6 +58,17 @@ pub struct Current<'a> {
     pub journey: &'a pas_core::attachment::Journey,
 }
 
+impl<'a> Current<'a> {
+    /// A stored registration with its parsed journey.
+    pub fn of(stored: &'a StoredRegistration, journey: &'a pas_core::attachment::Journey) -> Self {
+        Self {
+            registration_id: &stored.registration_id,
+            status: &stored.status,
+            journey,
+        }
+    }
+}
+
 /// [`journey_event`] for many registrations at once (a match run's offers): the same
 /// transitions, settlements and effects, written in a few multi-row statements instead of
 /// several per registration. Any refused transition or concurrent change fails the whole batch.

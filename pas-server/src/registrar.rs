@@ -158,7 +158,7 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str
             "INSERT INTO registrations (registration_id, household_id, phn, birth_date, status, \
              registered_at, updated_at, record, journey, position, due_at) VALUES ",
         );
-        placeholders(&mut sql, chunk.len(), 11);
+        sql.push_str(&crate::db::tuples(chunk.len(), 11, 0, ""));
         let mut q = sqlx::query(&sql);
         for (r, _) in chunk {
             q = q
@@ -202,18 +202,6 @@ async fn insert_all(conn: &mut AnyConnection, rows: &[(&StoredRegistration, &str
         })
         .collect();
     crate::audit::append(conn, &entries).await
-}
-
-/// `($1, …, $k), ($k+1, …), …` for `rows` rows of `columns` values.
-fn placeholders(sql: &mut String, rows: usize, columns: usize) {
-    use std::fmt::Write;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * columns + c + 1);
-        }
-        sql.push(')');
-    }
 }
 
 /// `DbError` is not `Clone` (it wraps sqlx errors); a batch failure is reported to each request

@@ -85,14 +85,7 @@ async fn tick_batch(db: &Db, ids: &[&str], now: DateTime<Utc>, who: &Who) -> Res
     }
     let items: Vec<_> = journeys
         .iter()
-        .map(|(stored, journey)| {
-            let current = crate::journey::Current {
-                registration_id: &stored.registration_id,
-                status: &stored.status,
-                journey,
-            };
-            (current, JourneyEvent::Tick)
-        })
+        .map(|(stored, journey)| (crate::journey::Current::of(stored, journey), JourneyEvent::Tick))
         .collect();
     crate::journey::journey_events(&mut tx, &items, now, who).await?;
     tx.commit().await?;

@@ -677,14 +677,7 @@ async fn attach(
     }
     let items: Vec<_> = journeys
         .iter()
-        .map(|(stored, journey)| {
-            let current = crate::journey::Current {
-                registration_id: &stored.registration_id,
-                status: &stored.status,
-                journey,
-            };
-            (current, event.clone())
-        })
+        .map(|(stored, journey)| (crate::journey::Current::of(stored, journey), event.clone()))
         .collect();
     crate::journey::journey_events(tx, &items, now, who).await?;
     Ok(items.len())
