@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use pas_core::attachment::{AttachmentClaim, ClaimInput, JourneyEvent};
+use pas_core::attachment::{AttachmentClaim, ClaimInput, Journey, JourneyEvent};
 use pas_core::matching::{self, MatchOptions, report::MatchReport};
 use pas_core::provider::Provider;
 use pas_core::region::PROVINCE;
@@ -132,7 +132,9 @@ pub async fn start_run(
     let providers = match_providers_where(&mut tx, |p| scope.covers(regions, &p.postal_code)).await?;
     let mut registrations = Vec::new();
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
-    let mut by_id: HashMap<String, db::Validated> = HashMap::new();
+    // Each waiting registration's stored status and journey, for the offers (not the
+    // `Validated` itself: its emptied `Option<Registration>` would keep a registration's size).
+    let mut by_id: HashMap<String, (String, Journey)> = HashMap::new();
     app.db.validated_registrations(&mut tx, db::Which::Waiting, as_of, |mut v| {
         match v.registration.take() {
             Some(r) if !scope.covers(regions, &r.postal_code) => {}
@@ -141,7 +143,7 @@ pub async fn start_run(
                     excluded.insert(r.registration_id.clone(), v.journey.excluded_providers().to_vec());
                 }
                 registrations.push(r);
-                by_id.insert(v.registration_id.clone(), v);
+                by_id.insert(v.registration_id, (v.status, v.journey));
             }
             None => {
                 tracing::warn!(registration_id = %v.registration_id, "stored registration no longer valid; left out")
@@ -184,14 +186,14 @@ pub async fn start_run(
     // Every offer of the run: the journeys, their effects and the offer rows, batched.
     let mut events = Vec::with_capacity(rows.len());
     for (registration_id, provider_id) in &rows {
-        let Some(stored) = by_id.get(registration_id) else {
+        let Some((status, journey)) = by_id.get(registration_id) else {
             continue;
         };
         let provider = ProviderId::parse(provider_id).map_err(internal)?;
         let current = crate::journey::Current {
-            registration_id: &stored.registration_id,
-            status: &stored.status,
-            journey: &stored.journey,
+            registration_id,
+            status,
+            journey,
         };
         events.push((current, JourneyEvent::Offer { provider }));
     }
