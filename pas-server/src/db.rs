@@ -733,37 +733,6 @@ pub async fn registrations_by_ids(conn: &mut AnyConnection, ids: &[&str]) -> Res
     Ok(found)
 }
 
-/// Replace a registration's status and journey if its status is still `expected_status`
-/// (optimistic: a concurrent change gives [`DbError::Conflict`]).
-pub async fn update_journey(
-    conn: &mut AnyConnection,
-    id: &str,
-    expected_status: &str,
-    status: &str,
-    journey: &str,
-    due_at: &str,
-    updated_at: &str,
-) -> Result<(), DbError> {
-    let done = sqlx::query(
-        "UPDATE registrations SET status = $1, journey = $2, due_at = $6, updated_at = $3 \
-         WHERE registration_id = $4 AND status = $5",
-    )
-    .bind(status)
-    .bind(journey)
-    .bind(updated_at)
-    .bind(id)
-    .bind(expected_status)
-    .bind(due_at)
-    .execute(conn)
-    .await;
-    match done {
-        Ok(r) if r.rows_affected() == 1 => Ok(()),
-        Ok(_) => Err(DbError::Conflict),
-        Err(e) if is_unique_violation(&e) => Err(DbError::Conflict),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// One row's journey change for [`update_journeys`].
 #[derive(Debug, Clone)]
 pub struct JourneyUpdate<'a> {
@@ -779,9 +748,9 @@ pub struct JourneyUpdate<'a> {
     pub due_at: &'a str,
 }
 
-/// [`update_journey`] for many rows, [`JOURNEY_CHUNK`] per statement (a match run's offers):
-/// every row must still have its expected status, else [`DbError::Conflict`] (and the caller's
-/// transaction is to be rolled back).
+/// Replace registrations' status, journey and `due_at`, [`JOURNEY_CHUNK`] per statement: every
+/// row must still have its expected status (optimistic: a concurrent change gives
+/// [`DbError::Conflict`], and the caller's transaction is to be rolled back).
 pub async fn update_journeys(
     conn: &mut AnyConnection,
     updates: &[JourneyUpdate<'_>],

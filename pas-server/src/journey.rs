@@ -20,7 +20,8 @@ use crate::effects::{self, Who};
 use crate::error::Error;
 
 /// Apply `event` to a stored registration inside `tx`: pas-core's transition, the row update
-/// (optimistic on the status), the offers it settles, and its effects into outbox and audit.
+/// (optimistic on the status), the offers it settles, and its effects into outbox and audit
+/// ([`journey_events`] for one registration). The row as it is now.
 pub async fn journey_event(
     tx: &mut AnyConnection,
     stored: &StoredRegistration,
@@ -29,22 +30,32 @@ pub async fn journey_event(
     who: &Who,
 ) -> Result<StoredRegistration, Error> {
     let journey = stored.parsed_journey()?;
-    let (next, effs) = journey.transition(event, now).map_err(Error::Transition)?;
-    let status = next.status().code();
-    let json = serde_json::to_string(&next).map_err(|e| Error::Internal(e.to_string()))?;
-    let at = timestamp(now);
-    let due_at = db::due_at(&next);
-    db::update_journey(tx, &stored.registration_id, &stored.status, status, &json, &due_at, &at).await?;
-    if let Some(settlement) = settle_offers(journey.state(), next.state(), event) {
-        store_settlement(tx, &stored.registration_id, &settlement, &at).await?;
-    }
-    effects::record(tx, who, now, &effs, None).await?;
+    let applied = journey_events(tx, &[(Current::of(stored, &journey), event.clone())], now, who).await?;
+    let Some(Applied {
+        status,
+        journey,
+        due_at,
+    }) = applied.into_iter().next()
+    else {
+        return Err(Error::Internal("a journey event applied to nothing".to_owned()));
+    };
     let mut updated = stored.clone();
     status.clone_into(&mut updated.status);
-    updated.journey = json;
-    updated.updated_at = at;
+    updated.journey = journey;
+    updated.updated_at = timestamp(now);
     updated.due_at = due_at;
     Ok(updated)
+}
+
+/// What a journey event made of one registration's row.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The new status code.
+    pub status: &'static str,
+    /// The new journey, as JSON.
+    pub journey: String,
+    /// The new `due_at`.
+    pub due_at: String,
 }
 
 /// A registration's journey as stored: what a transition needs.
@@ -69,15 +80,17 @@ impl<'a> Current<'a> {
     }
 }
 
-/// [`journey_event`] for many registrations at once (a match run's offers): the same
-/// transitions, settlements and effects, written in a few multi-row statements instead of
-/// several per registration. Any refused transition or concurrent change fails the whole batch.
+/// Apply journey events to many registrations at once (a match run's offers, a tick, a
+/// panel's attachments): pas-core's transitions, the rows (one multi-row statement per
+/// [`db::JOURNEY_CHUNK`], each conditional on the row's status), the offers they settle, their
+/// effects into outbox and audit. Any refused transition or concurrent change fails the whole
+/// batch (the caller's transaction is then to be rolled back). What each row became, in order.
 pub async fn journey_events(
     tx: &mut AnyConnection,
     items: &[(Current<'_>, JourneyEvent)],
     now: DateTime<Utc>,
     who: &Who,
-) -> Result<(), Error> {
+) -> Result<Vec<Applied>, Error> {
     let at = timestamp(now);
     let mut changed = Vec::with_capacity(items.len());
     let mut all_effects = Vec::new();
@@ -89,21 +102,26 @@ pub async fn journey_events(
             store_settlement(tx, stored.registration_id, &settlement, &at).await?;
         }
         all_effects.extend(effs);
-        changed.push((stored, next.status().code(), json, db::due_at(&next)));
+        changed.push(Applied {
+            status: next.status().code(),
+            journey: json,
+            due_at: db::due_at(&next),
+        });
     }
-    let updates: Vec<db::JourneyUpdate<'_>> = changed
+    let updates: Vec<db::JourneyUpdate<'_>> = items
         .iter()
-        .map(|(stored, status, json, due_at)| db::JourneyUpdate {
+        .zip(&changed)
+        .map(|((stored, _), applied)| db::JourneyUpdate {
             id: stored.registration_id,
             expected_status: stored.status,
-            status,
-            journey: json,
-            due_at,
+            status: applied.status,
+            journey: &applied.journey,
+            due_at: &applied.due_at,
         })
         .collect();
     db::update_journeys(tx, &updates, &at).await?;
     effects::record(tx, who, now, &all_effects, None).await?;
-    Ok(())
+    Ok(changed)
 }
 
 /// The registration's live offers (`open`, `accepted`) as pas-core settled them.
