@@ -124,6 +124,36 @@ pub async fn journey_events(
     Ok(changed)
 }
 
+/// Apply `event` to the registrations `ids` (read again inside `tx`, so under whatever lock the
+/// caller holds) whose journey `when` keeps and pas-core allows it for — one that moved on
+/// meanwhile is left as it is — in one batch of [`journey_events`], in the order of `ids`: how
+/// many changed.
+pub async fn apply_where(
+    tx: &mut AnyConnection,
+    ids: &[&str],
+    event: &JourneyEvent,
+    now: DateTime<Utc>,
+    who: &Who,
+    when: impl Fn(&pas_core::attachment::Journey) -> bool,
+) -> Result<usize, Error> {
+    let mut rows = db::registrations_by_ids(tx, ids).await?;
+    let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|r| order.get(r.registration_id.as_str()).copied());
+    let mut journeys = Vec::with_capacity(rows.len());
+    for stored in &rows {
+        let journey = stored.parsed_journey()?;
+        if when(&journey) && journey.transition(event, now).is_ok() {
+            journeys.push((stored, journey));
+        }
+    }
+    let items: Vec<_> = journeys
+        .iter()
+        .map(|(stored, journey)| (Current::of(stored, journey), event.clone()))
+        .collect();
+    journey_events(tx, &items, now, who).await?;
+    Ok(items.len())
+}
+
 /// The registration's live offers (`open`, `accepted`) as pas-core settled them.
 async fn store_settlement(
     tx: &mut AnyConnection,

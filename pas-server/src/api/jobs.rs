@@ -74,22 +74,11 @@ const TICK_BATCH: usize = 500;
 async fn tick_batch(db: &Db, ids: &[&str], now: DateTime<Utc>, who: &Who) -> Result<u64, Error> {
     let mut tx = db.begin().await?;
     db::lock(&mut tx, "places", &timestamp(now)).await?;
-    let rows = db::registrations_by_ids(&mut tx, ids).await?;
-    let mut journeys = Vec::with_capacity(rows.len());
-    for stored in &rows {
-        let journey = stored.parsed_journey()?;
-        // Another process may have ticked it already: nothing due any more.
-        if journey.next_due().is_some_and(|due| due <= now) {
-            journeys.push((stored, journey));
-        }
-    }
-    let items: Vec<_> = journeys
-        .iter()
-        .map(|(stored, journey)| (crate::journey::Current::of(stored, journey), JourneyEvent::Tick))
-        .collect();
-    crate::journey::journey_events(&mut tx, &items, now, who).await?;
+    // Another process may have ticked one already: nothing due any more.
+    let due = |journey: &pas_core::attachment::Journey| journey.next_due().is_some_and(|due| due <= now);
+    let changed = crate::journey::apply_where(&mut tx, ids, &JourneyEvent::Tick, now, who, due).await?;
     tx.commit().await?;
-    Ok(items.len() as u64)
+    Ok(changed as u64)
 }
 
 /// Tick one registration in its own transaction: 1 when it changed.

@@ -653,36 +653,6 @@ async fn registry_of(db: &Db, pending: &PendingPanel, as_of: NaiveDate) -> Resul
     Ok(registry)
 }
 
-/// §9 panel reconciliation of the registrations a panel's rows name, in one batch: each one
-/// still able to become attached (not moved to a terminal state meanwhile) is; how many.
-async fn attach(
-    tx: &mut sqlx::AnyConnection,
-    registrations: &[pas_core::RegistrationId],
-    practitioner: PractitionerNumber,
-    now: chrono::DateTime<chrono::Utc>,
-    who: &crate::effects::Who,
-) -> Result<usize, Error> {
-    let ids: Vec<&str> = registrations.iter().map(pas_core::RegistrationId::as_str).collect();
-    let mut rows = db::registrations_by_ids(tx, &ids).await?;
-    // In the report's order (the audit trail's).
-    let order: std::collections::HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    rows.sort_by_key(|r| order.get(r.registration_id.as_str()).copied());
-    let event = JourneyEvent::PanelReconciliation { practitioner };
-    let mut journeys = Vec::with_capacity(rows.len());
-    for stored in &rows {
-        let journey = stored.parsed_journey()?;
-        if journey.transition(&event, now).is_ok() {
-            journeys.push((stored, journey));
-        }
-    }
-    let items: Vec<_> = journeys
-        .iter()
-        .map(|(stored, journey)| (crate::journey::Current::of(stored, journey), event.clone()))
-        .collect();
-    crate::journey::journey_events(tx, &items, now, who).await?;
-    Ok(items.len())
-}
-
 /// Upload a panel (CSV `panel.csv` or FHIR R4 JSON, chosen by `Content-Type` — `text/csv`, or
 /// `application/fhir+json` / `application/json`; with no type, `application/octet-stream` or
 /// `text/plain`, by the first character: `{` is FHIR). The body is streamed into pas-core's
@@ -802,14 +772,14 @@ pub async fn upload_panel(
     // Rows that did not match the registry wait for a coordinator (DOMAIN §8).
     super::reviews::queue(&mut tx, &report_id, &id, &report.mismatches, &at).await?;
     let own = report.practitioners.iter().find(|p| p.practitioner == practitioner);
-    let attached = attach(
-        &mut tx,
-        own.map_or(&[][..], |p| p.attached.as_slice()),
-        practitioner,
-        now,
-        &who,
-    )
-    .await?;
+    // §9 panel reconciliation; a registration that moved to a terminal state meanwhile is left.
+    let ids: Vec<&str> = own
+        .map_or(&[][..], |p| p.attached.as_slice())
+        .iter()
+        .map(pas_core::RegistrationId::as_str)
+        .collect();
+    let event = JourneyEvent::PanelReconciliation { practitioner };
+    let attached = crate::journey::apply_where(&mut tx, &ids, &event, now, &who, |_| true).await?;
     sqlx::query(
         "INSERT INTO panel_reports (report_id, provider_id, uploaded_by, created_at, format, rows_read, accepted, \
          rejected, attached, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
