@@ -9,10 +9,33 @@ fn pas(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_pas")).args(args).output().unwrap()
 }
 
-fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("pas-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A scratch directory for one test, removed when dropped (it reads as a `Path`). Named
+/// `pas-cli-{name}-…` but not created: the command under test creates it (`--out`).
+struct Scratch {
+    _parent: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn tmp(name: &str) -> Scratch {
+    let parent = tempfile::Builder::new()
+        .prefix(&format!("pas-cli-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir = parent.path().join(name);
+    Scratch { _parent: parent, dir }
 }
 
 fn generate(dir: &Path, seed: &str, invalid: &str) {
