@@ -437,19 +437,33 @@ pub async fn active_registrations_for_phns(
     conn: &mut AnyConnection,
     phns: &[String],
 ) -> Result<Vec<StoredRegistration>, DbError> {
-    let mut found = Vec::new();
-    for chunk in phns.chunks(PHN_LOOKUP_CHUNK) {
-        let placeholders = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+    let phns: Vec<&str> = phns.iter().map(String::as_str).collect();
+    registrations_in(
+        conn,
+        "phn",
+        &phns,
+        "AND status NOT IN ('attached', 'withdrawn', 'closed')",
+    )
+    .await
+}
+
+/// Registrations whose `column` is one of `values` (then `and`, a further condition), in no
+/// particular order, [`PHN_LOOKUP_CHUNK`] values per statement.
+async fn registrations_in(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    values: &[&str],
+    and: &'static str,
+) -> Result<Vec<StoredRegistration>, DbError> {
+    let mut found = Vec::with_capacity(values.len());
+    for chunk in values.chunks(PHN_LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE phn IN ({placeholders}) \
-             AND status NOT IN ('attached', 'withdrawn', 'closed')"
+            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {column} IN {} {and}",
+            tuples(1, chunk.len(), 0, "")
         );
         let mut query = sqlx::query(&sql);
-        for phn in chunk {
-            query = query.bind(phn.as_str());
+        for value in chunk {
+            query = query.bind(*value);
         }
         found.extend(stored(&query.fetch_all(&mut *conn).await?)?);
     }
@@ -717,20 +731,7 @@ pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Ve
 /// The registrations with these ids (in no particular order), [`PHN_LOOKUP_CHUNK`] per
 /// statement.
 pub async fn registrations_by_ids(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<StoredRegistration>, DbError> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(PHN_LOOKUP_CHUNK) {
-        let placeholders = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE registration_id IN ({placeholders})");
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        found.extend(stored(&query.fetch_all(&mut *conn).await?)?);
-    }
-    Ok(found)
+    registrations_in(conn, "registration_id", ids, "").await
 }
 
 /// One row's journey change for [`update_journeys`].
