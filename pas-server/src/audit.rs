@@ -52,9 +52,6 @@ pub fn chain(previous: &str, entry: &Entry<'_>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Rows per multi-row insert (8 columns each: see [`db::MAX_PARAMETERS`]).
-const CHUNK: usize = db::MAX_PARAMETERS / 8;
-
 /// Append `entries`, chained after the last row, in the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<(), DbError> {
     let Some(first) = entries.first() else { return Ok(()) };
@@ -63,26 +60,23 @@ pub async fn append(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<(
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or_default();
-    for chunk in entries.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO audit (at, actor, role, action, subject, detail, source, hash) VALUES {}",
-            db::tuples(chunk.len(), 8, 0, "")
-        );
-        let mut q = sqlx::query(&sql);
+    let sql = format!(
+        "INSERT INTO audit (at, actor, role, action, subject, detail, source, hash) \
+         SELECT v.at, v.actor, v.role, v.action, v.subject, v.detail, v.source, v.hash FROM {}",
+        db::json_table(
+            conn,
+            1,
+            &["at", "actor", "role", "action", "subject", "detail", "source", "hash"]
+        )
+    ) + " ORDER BY v.n";
+    for chunk in entries.chunks(db::JSON_CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
             let hash = chain(&previous, e);
-            q = q
-                .bind(e.at)
-                .bind(e.actor)
-                .bind(e.role)
-                .bind(e.action)
-                .bind(e.subject)
-                .bind(e.detail)
-                .bind(e.source)
-                .bind(hash.clone());
+            rows.push([e.at, e.actor, e.role, e.action, e.subject, e.detail, e.source, &hash].map(str::to_owned));
             previous = hash;
         }
-        q.execute(&mut *conn).await?;
+        sqlx::query(&sql).bind(db::json_rows(rows)?).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -623,21 +623,31 @@ async fn validated_from_file(
     as_of: chrono::NaiveDate,
     mut keep: impl FnMut(Validated),
 ) -> Result<(), DbError> {
+    // Two stages, so reading the file (one core) overlaps validating (every core): the reader
+    // hands raw batches to the validator, which hands validated ones to the caller, in order.
+    let (raw, mut raw_received) = tokio::sync::mpsc::channel(1);
     let (batches, mut received) = tokio::sync::mpsc::channel(2);
-    let reader = tokio::task::spawn_blocking(move || read_file(&path, which, as_of, &batches));
+    let reader = tokio::task::spawn_blocking(move || read_file(&path, which, &raw));
+    let validator = tokio::task::spawn_blocking(move || {
+        while let Some(batch) = raw_received.blocking_recv() {
+            if batches.blocking_send(validate_batch(batch, as_of)).is_err() {
+                return; // the caller stopped listening
+            }
+        }
+    });
     while let Some(batch) = received.recv().await {
         batch?.into_iter().for_each(&mut keep);
     }
+    validator.await.map_err(|e| DbError::Batch(e.to_string()))?;
     reader.await.map_err(|e| DbError::Batch(e.to_string()))?
 }
 
-/// The blocking half of [`validated_from_file`]: batches into `out` until the end (or until
-/// the receiver is gone).
+/// The reading stage of [`validated_from_file`]: batches of stored rows into `out` until the
+/// end (or until the receiver is gone).
 fn read_file(
     path: &std::path::Path,
     which: Which,
-    as_of: chrono::NaiveDate,
-    out: &tokio::sync::mpsc::Sender<Result<Vec<Validated>, DbError>>,
+    out: &tokio::sync::mpsc::Sender<Vec<StoredRegistration>>,
 ) -> Result<(), DbError> {
     use rusqlite::OpenFlags;
     let file = |e: rusqlite::Error| DbError::File(e.to_string());
@@ -668,8 +678,8 @@ fn read_file(
         }
         if batch.len() == READ_BATCH || (end && !batch.is_empty()) {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH));
-            if out.blocking_send(validate_batch(full, as_of)).is_err() {
-                return Ok(()); // the caller stopped listening
+            if out.blocking_send(full).is_err() {
+                return Ok(()); // the validator stopped
             }
         }
         if end {
@@ -749,7 +759,7 @@ pub struct JourneyUpdate<'a> {
     pub due_at: &'a str,
 }
 
-/// Replace registrations' status, journey and `due_at`, [`JOURNEY_CHUNK`] per statement: every
+/// Replace registrations' status, journey and `due_at`, [`JSON_CHUNK`] per statement: every
 /// row must still have its expected status (optimistic: a concurrent change gives
 /// [`DbError::Conflict`], and the caller's transaction is to be rolled back).
 pub async fn update_journeys(
@@ -757,26 +767,18 @@ pub async fn update_journeys(
     updates: &[JourneyUpdate<'_>],
     updated_at: &str,
 ) -> Result<(), DbError> {
-    for chunk in updates.chunks(JOURNEY_CHUNK) {
-        // A CTE of the new values joined in (SQLite ≥ 3.33 and PostgreSQL both read it).
-        let mut sql = format!(
-            "WITH v (id, expected, status, journey, due_at) AS (VALUES {}",
-            tuples(chunk.len(), 5, 1, "")
-        );
-        sql.push_str(
-            ") UPDATE registrations SET status = v.status, journey = v.journey, due_at = v.due_at, updated_at = $1 \
-             FROM v WHERE registrations.registration_id = v.id AND registrations.status = v.expected",
-        );
-        let mut q = sqlx::query(&sql).bind(updated_at);
-        for u in chunk {
-            q = q
-                .bind(u.id)
-                .bind(u.expected_status)
-                .bind(u.status)
-                .bind(u.journey)
-                .bind(u.due_at);
-        }
-        match q.execute(&mut *conn).await {
+    let v = json_table(conn, 2, &["id", "expected", "status", "journey", "due_at"]);
+    let sql = format!(
+        "UPDATE registrations SET status = v.status, journey = v.journey, due_at = v.due_at, updated_at = $1 \
+         FROM {v} WHERE registrations.registration_id = v.id AND registrations.status = v.expected"
+    );
+    for chunk in updates.chunks(JSON_CHUNK) {
+        let rows = json_rows(
+            chunk
+                .iter()
+                .map(|u| [u.id, u.expected_status, u.status, u.journey, u.due_at]),
+        )?;
+        match sqlx::query(&sql).bind(updated_at).bind(rows).execute(&mut *conn).await {
             Ok(r) if r.rows_affected() == chunk.len() as u64 => {}
             Ok(_) => return Err(DbError::Conflict),
             Err(e) if is_unique_violation(&e) => return Err(DbError::Conflict),
@@ -786,11 +788,48 @@ pub async fn update_journeys(
     Ok(())
 }
 
-/// Rows per statement of [`update_journeys`] (5 parameters each) and [`insert_offers`] (3).
-pub const JOURNEY_CHUNK: usize = MAX_PARAMETERS / 5;
+/// Rows per statement of the writers that bind their rows as one JSON parameter
+/// ([`json_table`]).
+pub const JSON_CHUNK: usize = 4_096;
+
+/// `FROM` a table `v` of `columns` (text or NULL) read from parameter `$param`, a JSON array of
+/// rows, each an array of strings or nulls ([`json_rows`]), and `v.n`, each row's position
+/// (inserts that must keep the rows' order say `ORDER BY v.n`): how the bulk writers bind many rows
+/// as one parameter. sqlx binds SQLite parameters by name, one linear lookup each, so a
+/// statement of *p* parameters costs O(p²) ([`MAX_PARAMETERS`]); one JSON text of thousands of
+/// rows is parsed by the database itself (SQLite's `json_each`, PostgreSQL's
+/// `json_array_elements`).
+pub fn json_table(conn: &AnyConnection, param: usize, columns: &[&str]) -> String {
+    use std::fmt::Write;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let mut sql = String::from(if postgres { "(SELECT j.n" } else { "(SELECT j.key AS n" });
+    for (i, c) in columns.iter().enumerate() {
+        let _ = write!(sql, ", j.value ->> {i} AS {c}");
+    }
+    if postgres {
+        let _ = write!(
+            sql,
+            " FROM json_array_elements(${param}::json) WITH ORDINALITY AS j(value, n)) AS v"
+        );
+    } else {
+        let _ = write!(sql, " FROM json_each(${param}) AS j) AS v");
+    }
+    sql
+}
+
+/// Rows as the JSON parameter of [`json_table`].
+///
+/// ```
+/// let rows = pas_server::db::json_rows([[Some("a"), None], [Some("\"b\""), Some("c")]]).unwrap();
+/// assert_eq!(rows, r#"[["a",null],["\"b\"","c"]]"#);
+/// ```
+pub fn json_rows<R: serde::Serialize>(rows: impl IntoIterator<Item = R>) -> Result<String, DbError> {
+    let rows: Vec<R> = rows.into_iter().collect();
+    serde_json::to_string(&rows).map_err(|e| DbError::Corrupt("bulk rows", e.to_string()))
+}
 
 /// Store a match run's offers (`open`, made at `at`): (registration, provider) pairs, each
-/// with a new offer id, [`JOURNEY_CHUNK`] per statement.
+/// with a new offer id, [`JSON_CHUNK`] per statement.
 pub async fn insert_offers(
     conn: &mut AnyConnection,
     run_id: &str,
@@ -798,20 +837,19 @@ pub async fn insert_offers(
     at: &str,
     new_id: impl Fn() -> String,
 ) -> Result<(), DbError> {
-    for chunk in offers.chunks(JOURNEY_CHUNK) {
-        let sql = format!(
-            "INSERT INTO offers (offer_id, registration_id, provider_id, run_id, state, created_at, changed_at) \
-             VALUES {}",
-            tuples(chunk.len(), 3, 2, ", $1, 'open', $2, $2")
-        );
-        let mut q = sqlx::query(&sql).bind(run_id).bind(at);
-        for (registration_id, provider_id) in chunk {
-            q = q
-                .bind(new_id())
-                .bind(registration_id.as_str())
-                .bind(provider_id.as_str());
-        }
-        q.execute(&mut *conn).await?;
+    let sql = format!(
+        "INSERT INTO offers (offer_id, registration_id, provider_id, run_id, state, created_at, changed_at) \
+         SELECT v.offer_id, v.registration_id, v.provider_id, $1, 'open', $2, $2 FROM {}",
+        json_table(conn, 3, &["offer_id", "registration_id", "provider_id"])
+    );
+    for chunk in offers.chunks(JSON_CHUNK) {
+        let rows = json_rows(chunk.iter().map(|(r, p)| [new_id(), r.clone(), p.clone()]))?;
+        sqlx::query(&sql)
+            .bind(run_id)
+            .bind(at)
+            .bind(rows)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

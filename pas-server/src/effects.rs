@@ -88,22 +88,27 @@ pub async fn record(
             }
         }
     }
-    // A match run's thousands of effects go in a few multi-row statements.
-    for chunk in messages.chunks(OUTBOX_CHUNK) {
-        let sql = format!(
-            "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) VALUES {}",
-            crate::db::tuples(chunk.len(), 5, 0, ", 'pending', 0")
-        );
-        let mut q = sqlx::query(&sql);
-        for (channel, template, recipient, link) in chunk {
-            q = q
-                .bind(when.as_str())
-                .bind(*channel)
-                .bind(template.code())
-                .bind(recipient.as_str())
-                .bind(*link);
-        }
-        q.execute(&mut *conn).await?;
+    // One message per channel, template, recipient and link: a match run offering a provider
+    // thirteen patients tells them once that patients are offered (their workspace lists them).
+    let mut seen = std::collections::HashSet::new();
+    messages.retain(|m| seen.insert(m.clone()));
+    // A match run's thousands of effects go in a few statements.
+    let sql = format!(
+        "INSERT INTO outbox (created_at, channel, template, recipient, link, state, attempts) \
+         SELECT $1, v.channel, v.template, v.recipient, v.link, 'pending', 0 FROM {}",
+        crate::db::json_table(conn, 2, &["channel", "template", "recipient", "link"])
+    ) + " ORDER BY v.n";
+    for chunk in messages.chunks(crate::db::JSON_CHUNK) {
+        let rows = crate::db::json_rows(
+            chunk
+                .iter()
+                .map(|(channel, template, recipient, link)| (channel, template.code(), recipient, link)),
+        )?;
+        sqlx::query(&sql)
+            .bind(when.as_str())
+            .bind(rows)
+            .execute(&mut *conn)
+            .await?;
     }
     let entries: Vec<crate::audit::Entry<'_>> = audits
         .iter()
@@ -119,9 +124,6 @@ pub async fn record(
         .collect();
     crate::audit::append(conn, &entries).await
 }
-
-/// Outbox rows per statement of [`record`] (5 parameters each).
-const OUTBOX_CHUNK: usize = crate::db::MAX_PARAMETERS / 5;
 
 fn recipient(to: &Recipient) -> Result<String, DbError> {
     serde_json::to_string(to).map_err(|e| DbError::Corrupt("recipient", e.to_string()))

@@ -82,7 +82,7 @@ impl<'a> Current<'a> {
 
 /// Apply journey events to many registrations at once (a match run's offers, a tick, a
 /// panel's attachments): pas-core's transitions, the rows (one multi-row statement per
-/// [`db::JOURNEY_CHUNK`], each conditional on the row's status), the offers they settle, their
+/// [`db::JSON_CHUNK`], each conditional on the row's status), the offers they settle, their
 /// effects into outbox and audit. Any refused transition or concurrent change fails the whole
 /// batch (the caller's transaction is then to be rolled back). What each row became, in order.
 pub async fn journey_events(

@@ -909,6 +909,13 @@ async fn s9_match_offer_accept_claim_and_panel_attach() {
         for t in ["offer_to_provider", "offer_to_patient", "offer_accepted", "attached"] {
             assert!(templates.contains(&t), "{t} not queued: {templates:?}");
         }
+        let count = |t: &str| templates.iter().filter(|&&m| m == t).count();
+        assert_eq!(
+            count("offer_to_provider"),
+            1,
+            "the run offered A1001 two patients: one notice to the provider, not one per patient"
+        );
+        assert_eq!(count("offer_to_patient"), 2 * 2, "each patient by e-mail and SMS");
         support::assert_no_phi(&outbox);
         let audit = s
             .ok(

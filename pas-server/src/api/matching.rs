@@ -198,7 +198,7 @@ pub async fn start_run(
         events.push((current, JourneyEvent::Offer { provider }));
     }
     crate::journey::journey_events(&mut tx, &events, now, &who).await?;
-    db::insert_offers(&mut tx, &run_id, &rows, &at, new_id).await?;
+    db::insert_offers(&mut tx, &run_id, &rows, &at, || uuid::Uuid::now_v7().to_string()).await?;
     effects::audit(
         &mut tx,
         &who,
