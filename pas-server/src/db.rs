@@ -142,6 +142,11 @@ macro_rules! migrations {
                 "due",
                 include_str!(concat!("../migrations/", $backend, "/0006_due.sql")),
             ),
+            (
+                7,
+                "updated",
+                include_str!(concat!("../migrations/", $backend, "/0007_updated.sql")),
+            ),
         ]
     };
 }
@@ -432,7 +437,7 @@ pub async fn active_registration_for(conn: &mut AnyConnection, phn: &str) -> Res
 
 /// The non-terminal registrations holding any of `phns` (10-digit text), by the PHN index
 /// (`registrations_active_phn`): a panel upload's reconciliation reads only its own PHNs,
-/// [`PHN_LOOKUP_CHUNK`] per statement, however large the registry.
+/// [`JSON_CHUNK`] per statement, however large the registry.
 pub async fn active_registrations_for_phns(
     conn: &mut AnyConnection,
     phns: &[String],
@@ -448,31 +453,24 @@ pub async fn active_registrations_for_phns(
 }
 
 /// Registrations whose `column` is one of `values` (then `and`, a further condition), in no
-/// particular order, [`PHN_LOOKUP_CHUNK`] values per statement.
+/// particular order, [`JSON_CHUNK`] values per statement (one JSON parameter: [`json_table`]).
 async fn registrations_in(
     conn: &mut AnyConnection,
     column: &'static str,
     values: &[&str],
     and: &'static str,
 ) -> Result<Vec<StoredRegistration>, DbError> {
+    let sql = format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {column} IN (SELECT v.x FROM {}) {and}",
+        json_table(conn, 1, &["x"])
+    );
     let mut found = Vec::with_capacity(values.len());
-    for chunk in values.chunks(PHN_LOOKUP_CHUNK) {
-        let sql = format!(
-            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {column} IN {} {and}",
-            tuples(1, chunk.len(), 0, "")
-        );
-        let mut query = sqlx::query(&sql);
-        for value in chunk {
-            query = query.bind(*value);
-        }
-        found.extend(stored(&query.fetch_all(&mut *conn).await?)?);
+    for chunk in values.chunks(JSON_CHUNK) {
+        let rows = json_rows(chunk.iter().map(|v| [v]))?;
+        found.extend(stored(&sqlx::query(&sql).bind(rows).fetch_all(&mut *conn).await?)?);
     }
     Ok(found)
 }
-
-/// PHNs per statement of [`active_registrations_for_phns`] and ids of
-/// [`registrations_by_ids`] ([`MAX_PARAMETERS`]).
-pub const PHN_LOOKUP_CHUNK: usize = MAX_PARAMETERS;
 
 /// The `VALUES` tuples of a multi-row statement: `rows` tuples of `per_row` numbered
 /// parameters each, numbered from `after + 1` (parameters `$1..=$after` are the statement's
@@ -539,11 +537,13 @@ pub async fn household(conn: &mut AnyConnection, household_id: &str) -> Result<V
 
 /// Which registrations a bulk read takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Which {
+pub enum Which<'a> {
     /// `waiting` ones (a match run's).
     Waiting,
     /// Every one (the dashboard's).
     All,
+    /// These (the dashboard's snapshot: the changed ones).
+    Ids(&'a [&'a str]),
 }
 
 /// A stored registration as a bulk reader needs it: id and status, the journey, and the
@@ -554,6 +554,8 @@ pub struct Validated {
     pub registration_id: String,
     /// Journey status code, as stored.
     pub status: String,
+    /// When the row last changed (RFC 3339 UTC), as stored.
+    pub updated_at: String,
     /// The pas-core journey.
     pub journey: pas_core::attachment::Journey,
     /// The validated registration.
@@ -563,16 +565,22 @@ pub struct Validated {
 /// Rows per batch of [`validated_registrations`].
 pub const READ_BATCH: usize = 8_192;
 
-/// The statement of a bulk read.
-const fn bulk_sql(which: Which) -> &'static str {
-    match which {
-        Which::Waiting => concat!(
-            "SELECT ",
-            registration_columns!(),
-            " FROM registrations WHERE status = 'waiting'"
+/// The statement of a bulk read on `conn`'s database, and its one parameter if any.
+fn bulk_query(conn: &AnyConnection, which: Which<'_>) -> Result<(String, Option<String>), DbError> {
+    Ok(match which {
+        Which::Waiting => (
+            format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE status = 'waiting'"),
+            None,
         ),
-        Which::All => concat!("SELECT ", registration_columns!(), " FROM registrations"),
-    }
+        Which::All => (format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"), None),
+        Which::Ids(ids) => (
+            format!(
+                "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE registration_id IN (SELECT v.x FROM {})",
+                json_table(conn, 1, &["x"])
+            ),
+            Some(json_rows(ids.iter().map(|id| [id]))?),
+        ),
+    })
 }
 
 /// A batch of stored rows as bulk readers need them, validated on every core.
@@ -580,16 +588,35 @@ fn validate_batch(batch: Vec<StoredRegistration>, as_of: chrono::NaiveDate) -> R
     use rayon::prelude::*;
     batch
         .into_par_iter()
-        .map(|stored| {
-            let (journey, registration) = stored.validated(as_of)?;
-            Ok(Validated {
-                registration_id: stored.registration_id,
-                status: stored.status,
-                journey,
-                registration,
-            })
-        })
+        .map(|stored| Validated::of(stored, as_of))
         .collect()
+}
+
+impl Validated {
+    /// A stored row's journey and registration, validated as of `as_of`.
+    pub fn of(stored: StoredRegistration, as_of: chrono::NaiveDate) -> Result<Self, DbError> {
+        let (journey, registration) = stored.validated(as_of)?;
+        Ok(Self {
+            registration_id: stored.registration_id,
+            status: stored.status,
+            updated_at: stored.updated_at,
+            journey,
+            registration,
+        })
+    }
+}
+
+/// The id and `updated_at` of every registration changed at or after `since` (RFC 3339 UTC),
+/// by the covering index `registrations_updated`.
+pub async fn registrations_updated_since(
+    conn: &mut AnyConnection,
+    since: &str,
+) -> Result<Vec<(String, String)>, DbError> {
+    let rows = sqlx::query("SELECT registration_id, updated_at FROM registrations WHERE updated_at >= $1")
+        .bind(since)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
 impl Db {
@@ -606,20 +633,24 @@ impl Db {
     pub async fn validated_registrations(
         &self,
         conn: &mut AnyConnection,
-        which: Which,
+        which: Which<'_>,
         as_of: chrono::NaiveDate,
         keep: impl FnMut(Validated),
     ) -> Result<(), DbError> {
+        let query = bulk_query(conn, which)?;
         match &self.sqlite_file {
-            Some(path) => validated_from_file(path.clone(), which, as_of, keep).await,
-            None => validated_from_stream(conn, which, as_of, keep).await,
+            Some(path) => validated_from_file(path.clone(), query, as_of, keep).await,
+            None => validated_from_stream(conn, query, as_of, keep).await,
         }
     }
 }
 
+/// A bulk read's statement and its parameter ([`bulk_query`]).
+type BulkQuery = (String, Option<String>);
+
 async fn validated_from_file(
     path: std::path::PathBuf,
-    which: Which,
+    query: BulkQuery,
     as_of: chrono::NaiveDate,
     mut keep: impl FnMut(Validated),
 ) -> Result<(), DbError> {
@@ -627,7 +658,7 @@ async fn validated_from_file(
     // hands raw batches to the validator, which hands validated ones to the caller, in order.
     let (raw, mut raw_received) = tokio::sync::mpsc::channel(1);
     let (batches, mut received) = tokio::sync::mpsc::channel(2);
-    let reader = tokio::task::spawn_blocking(move || read_file(&path, which, &raw));
+    let reader = tokio::task::spawn_blocking(move || read_file(&path, &query, &raw));
     let validator = tokio::task::spawn_blocking(move || {
         while let Some(batch) = raw_received.blocking_recv() {
             if batches.blocking_send(validate_batch(batch, as_of)).is_err() {
@@ -646,7 +677,7 @@ async fn validated_from_file(
 /// end (or until the receiver is gone).
 fn read_file(
     path: &std::path::Path,
-    which: Which,
+    (sql, parameter): &BulkQuery,
     out: &tokio::sync::mpsc::Sender<Vec<StoredRegistration>>,
 ) -> Result<(), DbError> {
     use rusqlite::OpenFlags;
@@ -655,8 +686,12 @@ fn read_file(
         rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(file)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(file)?;
-    let mut statement = conn.prepare(bulk_sql(which)).map_err(file)?;
-    let mut rows = statement.query([]).map_err(file)?;
+    let mut statement = conn.prepare(sql).map_err(file)?;
+    let mut rows = match parameter {
+        Some(p) => statement.query([p]),
+        None => statement.query([]),
+    }
+    .map_err(file)?;
     let mut batch = Vec::with_capacity(READ_BATCH);
     loop {
         let row = rows.next().map_err(file)?;
@@ -690,12 +725,16 @@ fn read_file(
 
 async fn validated_from_stream(
     conn: &mut AnyConnection,
-    which: Which,
+    (sql, parameter): BulkQuery,
     as_of: chrono::NaiveDate,
     mut keep: impl FnMut(Validated),
 ) -> Result<(), DbError> {
     use futures_util::TryStreamExt;
-    let mut rows = sqlx::query(bulk_sql(which)).fetch(&mut *conn);
+    let mut query = sqlx::query(&sql);
+    if let Some(p) = parameter {
+        query = query.bind(p);
+    }
+    let mut rows = query.fetch(&mut *conn);
     let mut batch = Vec::with_capacity(READ_BATCH);
     loop {
         let row = rows.try_next().await?;
@@ -738,8 +777,7 @@ pub async fn registrations_due(conn: &mut AnyConnection, now: &str) -> Result<Ve
     .await?)
 }
 
-/// The registrations with these ids (in no particular order), [`PHN_LOOKUP_CHUNK`] per
-/// statement.
+/// The registrations with these ids (in no particular order).
 pub async fn registrations_by_ids(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<StoredRegistration>, DbError> {
     registrations_in(conn, "registration_id", ids, "").await
 }

@@ -26,6 +26,7 @@ pub mod effects;
 pub mod error;
 pub mod journey;
 pub mod registrar;
+pub mod snapshot;
 pub mod throttle;
 pub mod transport;
 pub mod web;
@@ -409,6 +410,7 @@ impl Server {
         let mut tasks = Vec::new();
         if self.background {
             tasks.push(tokio::spawn(jobs::hourly(self.app.db.clone(), self.app.clock.clone())));
+            tasks.push(tokio::spawn(api::dashboard::warm(self.app.clone())));
             if let Some(smtp) = self.smtp.clone() {
                 tasks.push(tokio::spawn(effects::worker(
                     self.app.db.clone(),

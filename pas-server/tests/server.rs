@@ -1021,3 +1021,106 @@ async fn bulk_reads_give_what_each_row_validates_to() {
         server.stop().await;
     }
 }
+
+/// Issue 22: the public figures' snapshot, refreshed by what changed (new registrations, a
+/// journey that moved on, a row read again within the re-read margin that did not change),
+/// holds what a full read gives; a bulk read by ids gives those rows.
+#[tokio::test]
+async fn the_figures_snapshot_follows_changes_like_a_full_read() {
+    use pas_core::attachment::JourneyEvent;
+    use pas_server::clock::timestamp;
+    use pas_server::db::{self, Db, JourneyUpdate, Which};
+    use pas_server::snapshot::Snapshot;
+
+    fn sorted(s: &Snapshot, as_of: chrono::NaiveDate) -> Vec<String> {
+        let (facts, waiting) = s.facts(as_of);
+        let mut out: Vec<String> = facts.iter().zip(waiting).map(|(f, w)| format!("{f:?} {w:?}")).collect();
+        out.sort();
+        out
+    }
+    for db in backends().await {
+        let server = Running::start(&db.url).await;
+        let (status, _, out) = server.post("/api/v1/households", &household()).await;
+        assert_eq!(status, StatusCode::CREATED, "{out}");
+        let withdrawn = out["household_id"].as_str().unwrap().to_owned();
+        let store = Db::open(&db.url).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut snapshot = Snapshot::default();
+        let first = support::now();
+        assert_eq!(
+            snapshot.refresh(&store, &mut conn, first).await.unwrap(),
+            2,
+            "[{}]",
+            db.label
+        );
+
+        // An hour later: a new household, and one member withdraws.
+        server.clock.advance(chrono::Duration::hours(1));
+        let later = first + chrono::Duration::hours(1);
+        let phn = pas_core::Phn::from_body(67_000_001)
+            .or_else(|| pas_core::Phn::from_body(67_000_002))
+            .unwrap();
+        let body = json!({ "members": [support::member("self", &phn.to_string(), "1990-01-01")] });
+        let (status, _, out) = server.post("/api/v1/households", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{out}");
+        let stored = db::registration(&mut conn, &withdrawn).await.unwrap().unwrap();
+        let (next, _) = stored
+            .parsed_journey()
+            .unwrap()
+            .transition(&JourneyEvent::Withdraw, later)
+            .unwrap();
+        let journey = serde_json::to_string(&next).unwrap();
+        db::update_journeys(
+            &mut conn,
+            &[JourneyUpdate {
+                id: &withdrawn,
+                expected_status: &stored.status,
+                status: next.status().code(),
+                journey: &journey,
+                due_at: &db::due_at(&next),
+            }],
+            &timestamp(later),
+        )
+        .await
+        .unwrap();
+
+        let read = snapshot.refresh(&store, &mut conn, later).await.unwrap();
+        assert_eq!(
+            read, 2,
+            "only the new registration and the withdrawn one are read [{}]",
+            db.label
+        );
+        let mut full = Snapshot::default();
+        full.refresh(&store, &mut conn, later).await.unwrap();
+        assert_eq!(snapshot.len(), 3);
+        assert_eq!(
+            sorted(&snapshot, later.date_naive()),
+            sorted(&full, later.date_naive()),
+            "[{}]",
+            db.label
+        );
+        assert!(
+            sorted(&snapshot, later.date_naive())
+                .iter()
+                .any(|f| f.contains("Withdrawn")),
+            "the withdrawal is seen"
+        );
+        // Nothing changed since: a refresh reads nothing, though the rows are within the margin.
+        assert_eq!(snapshot.refresh(&store, &mut conn, later).await.unwrap(), 0);
+
+        let mut by_id = Vec::new();
+        store
+            .validated_registrations(
+                &mut conn,
+                Which::Ids(&[withdrawn.as_str(), "no-such-id"]),
+                later.date_naive(),
+                |v| {
+                    by_id.push((v.registration_id, v.status));
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_id, [(withdrawn.clone(), "withdrawn".to_owned())], "[{}]", db.label);
+        server.stop().await;
+    }
+}

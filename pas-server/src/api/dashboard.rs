@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use pas_core::dashboard::{Dashboard, JourneyFacts, PublicGap, public_figures};
+use pas_core::dashboard::{Dashboard, PublicGap, public_figures};
 use pas_core::gaps::{GapFacts, GapOptions, care_gaps_of};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -59,22 +59,18 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
     let now = app.clock.now();
     let as_of = now.date_naive();
     let mut conn = app.db.pool().acquire().await?;
-    // Per registration only what the figures need (not the registration): about 64 bytes.
-    let mut facts = Vec::new();
-    let mut waiting_tiers = Vec::new();
-    app.db
-        .validated_registrations(&mut conn, crate::db::Which::All, as_of, |v| {
-            let Some(reg) = v.registration else { return };
-            waiting_tiers.push(GapFacts::of(&reg, as_of).waiting_tier);
-            facts.push(JourneyFacts {
-                registered_at: v.journey.registered_at(),
-                status: v.journey.status(),
-                changed_at: v.journey.changed_at(),
-                tier: reg.assess(as_of).tier,
-                community: reg.community_or_fsa().to_owned(),
-            });
-        })
-        .await?;
+    let (facts, waiting_tiers) = {
+        let mut snapshot = app.public.snapshot.lock().await;
+        let started = std::time::Instant::now();
+        let read = snapshot.refresh(&app.db, &mut conn, now).await?;
+        tracing::debug!(
+            read,
+            held = snapshot.len(),
+            read_ms = started.elapsed().as_millis(),
+            "dashboard snapshot"
+        );
+        snapshot.facts(as_of)
+    };
     let providers = super::matching::match_providers(&mut conn).await?;
     let gaps = care_gaps_of(
         facts.iter().zip(&waiting_tiers).map(|(f, &waiting_tier)| GapFacts {
@@ -102,6 +98,27 @@ async fn compute(app: &App) -> Result<DashboardView, Error> {
                 .collect(),
         },
     })
+}
+
+/// Fill the figures' snapshot once at start (a background task), so that the first visitor
+/// does not wait for a read of every registration.
+pub async fn warm(app: App) {
+    let started = std::time::Instant::now();
+    let warmed = async {
+        let mut conn = app.db.pool().acquire().await?;
+        let mut snapshot = app.public.snapshot.lock().await;
+        snapshot.refresh(&app.db, &mut conn, app.clock.now()).await
+    };
+    match warmed.await {
+        Ok(read) => tracing::info!(
+            read,
+            ms = started.elapsed().as_millis(),
+            "public figures' snapshot filled"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "public figures' snapshot not filled at start (the first computation will)")
+        }
+    }
 }
 
 /// The public dashboard's figures (no login; DOMAIN §11 suppression applied).

@@ -107,6 +107,8 @@ pub struct PublicFigures {
     pub dashboard: Cached<dashboard::DashboardView>,
     /// `GET /stats`.
     pub stats: Cached<admin::Stats>,
+    /// What the figures read of every registration, refreshed by what changed.
+    pub snapshot: tokio::sync::Mutex<crate::snapshot::Snapshot>,
 }
 
 impl PublicFigures {
@@ -115,6 +117,7 @@ impl PublicFigures {
         Self {
             dashboard: Cached::new(ttl),
             stats: Cached::new(ttl),
+            snapshot: tokio::sync::Mutex::default(),
         }
     }
 }
