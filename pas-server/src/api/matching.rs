@@ -132,9 +132,9 @@ pub async fn start_run(
     let providers = match_providers_where(&mut tx, |p| scope.covers(regions, &p.postal_code)).await?;
     let mut registrations = Vec::new();
     let mut excluded: HashMap<RegistrationId, Vec<ProviderId>> = HashMap::new();
-    // Each waiting registration's stored status and journey, for the offers (not the
-    // `Validated` itself: its emptied `Option<Registration>` would keep a registration's size).
-    let mut by_id: HashMap<String, (String, Journey)> = HashMap::new();
+    // Each waiting registration's journey, for the offers, beside it (every one read is in
+    // `waiting`: that is its stored status).
+    let mut journeys: Vec<Journey> = Vec::new();
     app.db.validated_registrations(&mut tx, db::Which::Waiting, as_of, |mut v| {
         match v.registration.take() {
             Some(r) if !scope.covers(regions, &r.postal_code) => {}
@@ -143,7 +143,7 @@ pub async fn start_run(
                     excluded.insert(r.registration_id.clone(), v.journey.excluded_providers().to_vec());
                 }
                 registrations.push(r);
-                by_id.insert(v.registration_id, (v.status, v.journey));
+                journeys.push(v.journey);
             }
             None => {
                 tracing::warn!(registration_id = %v.registration_id, "stored registration no longer valid; left out")
@@ -184,15 +184,20 @@ pub async fn start_run(
     .execute(&mut *tx)
     .await?;
     // Every offer of the run: the journeys, their effects and the offer rows, batched.
+    let index: HashMap<&str, usize> = registrations
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.registration_id.as_str(), i))
+        .collect();
     let mut events = Vec::with_capacity(rows.len());
     for (registration_id, provider_id) in &rows {
-        let Some((status, journey)) = by_id.get(registration_id) else {
+        let Some(journey) = index.get(registration_id.as_str()).and_then(|&i| journeys.get(i)) else {
             continue;
         };
         let provider = ProviderId::parse(provider_id).map_err(internal)?;
         let current = crate::journey::Current {
             registration_id,
-            status,
+            status: pas_core::registration::Status::Waiting.code(),
             journey,
         };
         events.push((current, JourneyEvent::Offer { provider }));
