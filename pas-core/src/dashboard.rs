@@ -244,11 +244,10 @@ pub fn public_figures(
         .unwrap_or_else(|| t.hidden(cumulative(now)));
 
     // Waits per tier and community.
-    let mut tiers: BTreeMap<String, Waits> = BTreeMap::new();
-    let mut communities: BTreeMap<String, Waits> = BTreeMap::new();
-    for tier in [Tier::One, Tier::Two, Tier::Three] {
-        tiers.entry(tier.to_string()).or_default();
-    }
+    // Grouped by tier index and by borrowed community name (a million facts, no allocation
+    // each), then named and ordered.
+    let mut by_tier: [Waits; 3] = Default::default();
+    let mut by_community: std::collections::HashMap<&str, Waits> = std::collections::HashMap::new();
     for f in facts {
         if f.registered_at > now {
             continue;
@@ -256,14 +255,18 @@ pub fn public_figures(
         let days = |to: DateTime<Utc>| (to - f.registered_at).num_seconds() as f64 / 86_400.0;
         let waiting = f.on_list_at(now).then(|| days(now));
         let attached = f.attached_at().filter(|a| *a > since && *a <= now).map(days);
-        for w in [
-            tiers.entry(f.tier.to_string()).or_default(),
-            communities.entry(f.community.clone()).or_default(),
-        ] {
+        let tier = by_tier.get_mut((f.tier as usize).saturating_sub(1));
+        for w in tier.into_iter().chain([by_community.entry(&f.community).or_default()]) {
             w.waiting.extend(waiting);
             w.attached.extend(attached);
         }
     }
+    let tiers: BTreeMap<String, Waits> = [Tier::One, Tier::Two, Tier::Three]
+        .into_iter()
+        .zip(by_tier)
+        .map(|(t, w)| (t.to_string(), w))
+        .collect();
+    let communities: BTreeMap<String, Waits> = by_community.into_iter().map(|(name, w)| (name.to_owned(), w)).collect();
     let tier_cells: Vec<(Cell, Cell)> = tiers.values().map(|w| w.cells(&mut t)).collect();
     let counts: BTreeMap<&str, (u64, u64)> = communities
         .iter()

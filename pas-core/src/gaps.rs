@@ -117,7 +117,8 @@ pub fn care_gaps_of<'a>(
     providers: &[Provider],
     options: &GapOptions,
 ) -> Vec<CommunityGap> {
-    let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
+    // Hashed while counting (a million facts), ordered by name at the end.
+    let mut groups: std::collections::HashMap<&str, Tally> = std::collections::HashMap::new();
     let mut all = Tally::default();
     let since = options.as_of - Duration::days(i64::from(options.window_days));
     for r in facts {
@@ -144,6 +145,7 @@ pub fn care_gaps_of<'a>(
         }
     }
     let months = f64::from(options.window_days.max(1)) / DAYS_PER_MONTH;
+    let groups: BTreeMap<&str, Tally> = groups.into_iter().collect();
     groups
         .into_iter()
         .map(|(name, t)| t.gap(name, months))
