@@ -461,8 +461,8 @@ async fn registrations_in(
     and: &'static str,
 ) -> Result<Vec<StoredRegistration>, DbError> {
     let sql = format!(
-        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {column} IN (SELECT v.x FROM {}) {and}",
-        json_table(conn, 1, &["x"])
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {} {and}",
+        in_json_list(conn, column)
     );
     let mut found = Vec::with_capacity(values.len());
     for chunk in values.chunks(JSON_CHUNK) {
@@ -470,6 +470,11 @@ async fn registrations_in(
         found.extend(stored(&sqlx::query(&sql).bind(rows).fetch_all(&mut *conn).await?)?);
     }
     Ok(found)
+}
+
+/// `column IN` the strings of parameter `$1`, a JSON list of one-element rows ([`json_rows`]).
+fn in_json_list(conn: &AnyConnection, column: &str) -> String {
+    format!("{column} IN (SELECT v.x FROM {})", json_table(conn, 1, &["x"]))
 }
 
 /// The `VALUES` tuples of a multi-row statement: `rows` tuples of `per_row` numbered
@@ -575,8 +580,8 @@ fn bulk_query(conn: &AnyConnection, which: Which<'_>) -> Result<(String, Option<
         Which::All => (format!("SELECT {REGISTRATION_COLUMNS} FROM registrations"), None),
         Which::Ids(ids) => (
             format!(
-                "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE registration_id IN (SELECT v.x FROM {})",
-                json_table(conn, 1, &["x"])
+                "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {}",
+                in_json_list(conn, "registration_id")
             ),
             Some(json_rows(ids.iter().map(|id| [id]))?),
         ),
