@@ -370,16 +370,9 @@ pub struct StoredRegistration {
     pub due_at: String,
 }
 
-/// The registration columns, in the order of [`StoredRegistration`] (a macro, so constant
-/// statements can be built with `concat!`).
-macro_rules! registration_columns {
-    () => {
-        "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey"
-    };
-}
-
 /// The registration columns, in the order of [`StoredRegistration`].
-pub const REGISTRATION_COLUMNS: &str = registration_columns!();
+pub const REGISTRATION_COLUMNS: &str =
+    "registration_id, household_id, phn, birth_date, status, registered_at, updated_at, record, journey";
 
 impl StoredRegistration {
     /// The stored pas-core `Journey`.
